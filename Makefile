@@ -1,0 +1,29 @@
+# `make run` and `make test` are all the set-up there is on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench devices clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/convviz
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_ops.py
+	$(PY) benchmarks/bench_steps.py
+
+devices: $(STAMP)
+	$(VENV)/bin/convviz devices
+
+clean:
+	rm -rf $(VENV) build *.egg-info

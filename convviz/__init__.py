@@ -1,0 +1,2 @@
+"""convviz: a visualiser for convolution and its backpropagation."""
+__version__ = "0.1.0"

@@ -1,0 +1,384 @@
+"""The OpenCL backend: the same operations as :mod:`convviz.core.reference`, on a device.
+
+Programs are built once per context and set of compile-time constants (kernel size,
+stride, dilation, channel blocking) and kept; sizes are arguments, so a new image
+size never triggers a rebuild. pyopencl keeps the built binaries on disk between runs.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+from functools import lru_cache
+from importlib.resources import files
+
+import numpy as np
+
+from ..core.activations import ACTIVATION_CODES, DEFAULT_SLOPE
+from ..core.reference import gather_pads
+from ..core.spec import ConvSpec, PoolSpec
+from .devices import Choice, choose_device
+
+log = logging.getLogger(__name__)
+
+VW = 8          # outputs per work-item along a row (float8)
+
+
+class BuildError(RuntimeError):
+    """A kernel failed to compile; the message carries the build log."""
+
+
+@lru_cache(maxsize=None)
+def kernel_source(name: str) -> str:
+    return files("convviz.kernels").joinpath(f"{name}.cl").read_text()
+
+
+def _round_up(v: int, m: int) -> int:
+    return (v + m - 1) // m * m
+
+
+def _csr(index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of a remap index: for each source position, the destinations that read it."""
+    order = np.argsort(index, kind="stable")
+    keys = index[order]
+    valid = keys >= 0
+    order, keys = order[valid], keys[valid]
+    ptr = np.searchsorted(keys, np.arange(size + 1)).astype(np.int32)
+    return ptr, order.astype(np.int32)
+
+
+def insert_zeros_index(size: int, stride: int, before: int = 0, after: int = 0) -> np.ndarray:
+    """Remap index of 'insert stride−1 zeros, then pad (or crop, if negative)'."""
+    j = np.arange(-before, (size - 1) * stride + 1 + after)
+    ok = (j >= 0) & (j % stride == 0) & (j // stride < size)
+    return np.where(ok, j // stride, -1)
+
+
+class ClEngine:
+    name = "opencl"
+
+    def __init__(self, choice: Choice | None = None):
+        import pyopencl as cl
+        import pyopencl.tools
+
+        self.cl = cl
+        self.choice = choice or choose_device()
+        if self.choice.chosen is None:
+            raise RuntimeError(self.choice.reason)
+        self.device = self.choice.chosen.device
+        self.ctx = cl.Context([self.device])
+        self.queue = cl.CommandQueue(self.ctx)
+        self.pool = pyopencl.tools.MemoryPool(pyopencl.tools.ImmediateAllocator(self.queue))
+        self.description = f"OpenCL · {self.choice.chosen.label}"
+        self.build_seconds = 0.0
+        self._programs: dict = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ plumbing
+
+    def program(self, name: str, **defines):
+        """The kernel of a .cl file built and its compile-time constants (cached)."""
+        key = (name, tuple(sorted(defines.items())))
+        prg = self._programs.get(key)
+        if prg is None:
+            opts = [f"-D{k}={v}" for k, v in sorted(defines.items())]
+            t0 = time.perf_counter()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    prg = self.cl.Program(self.ctx, kernel_source(name)).build(options=opts)
+            except self.cl.Error as exc:
+                raise BuildError(f"building {name}.cl with {' '.join(opts) or 'no options'} failed:\n{exc}") from exc
+            self.build_seconds += time.perf_counter() - t0
+            prg = self._programs[key] = self.cl.Kernel(prg, name)
+        return prg
+
+    def upload(self, a: np.ndarray, dtype=np.float32):
+        a = np.ascontiguousarray(a, dtype=dtype)
+        buf = self.pool.allocate(max(a.nbytes, 4))
+        self.cl.enqueue_copy(self.queue, buf, a, is_blocking=False)
+        return buf
+
+    def empty(self, nbytes: int):
+        return self.pool.allocate(max(int(nbytes), 4))
+
+    def download(self, buf, shape, dtype=np.float32) -> np.ndarray:
+        out = np.empty(shape, dtype)
+        self.cl.enqueue_copy(self.queue, out, buf)
+        return out
+
+    def run(self, kernel, gsize, *args):
+        with self._lock:        # a Kernel object's arguments are shared state
+            kernel(self.queue, tuple(int(g) for g in gsize), None, *args)
+
+    @staticmethod
+    def i32(v):
+        return np.int32(v)
+
+    # ------------------------------------------------------------ remaps (pad, crop, zeros)
+
+    def remap_buf(self, src, planes: int, src_hw, rows: np.ndarray, cols: np.ndarray):
+        """Device buffer of remap2d(src); returns (buffer, (dst_h, dst_w))."""
+        dst_h, dst_w = len(rows), len(cols)
+        dst = self.empty(planes * dst_h * dst_w * 4)
+        self.run(self.program("remap2d"), (dst_w, dst_h, planes), src, dst,
+                 self.upload(rows, np.int32), self.upload(cols, np.int32),
+                 self.i32(src_hw[0]), self.i32(src_hw[1]), self.i32(dst_h), self.i32(dst_w))
+        return dst, (dst_h, dst_w)
+
+    def remap_adjoint_buf(self, src, planes: int, src_hw, rows: np.ndarray, cols: np.ndarray, dst_hw):
+        rp, ri = _csr(rows, dst_hw[0])
+        cp, ci = _csr(cols, dst_hw[1])
+        dst = self.empty(planes * dst_hw[0] * dst_hw[1] * 4)
+        self.run(self.program("remap2d_adjoint"), (dst_hw[1], dst_hw[0], planes), src, dst,
+                 self.upload(rp, np.int32), self.upload(ri, np.int32),
+                 self.upload(cp, np.int32), self.upload(ci, np.int32),
+                 self.i32(src_hw[0]), self.i32(src_hw[1]), self.i32(dst_hw[0]), self.i32(dst_hw[1]))
+        return dst
+
+    def _remap(self, x: np.ndarray, rows, cols) -> np.ndarray:
+        n, c = x.shape[:2]
+        buf, hw = self.remap_buf(self.upload(x), n * c, x.shape[2:], rows, cols)
+        return self.download(buf, (n, c) + hw)
+
+    def pad(self, x: np.ndarray, spec: ConvSpec) -> np.ndarray:
+        rows, cols = spec.pad_maps(x.shape[2:])
+        return self._remap(x, rows, cols)
+
+    def pad_backward(self, dxp: np.ndarray, spec: ConvSpec, hw) -> np.ndarray:
+        n, c = dxp.shape[:2]
+        rows, cols = spec.pad_maps(hw)
+        buf = self.remap_adjoint_buf(self.upload(dxp), n * c, dxp.shape[2:], rows, cols, hw)
+        return self.download(buf, (n, c) + tuple(hw))
+
+    def insert_zeros(self, x: np.ndarray, stride) -> np.ndarray:
+        return self._remap(x, insert_zeros_index(x.shape[2], stride[0]), insert_zeros_index(x.shape[3], stride[1]))
+
+    def dilate_kernel(self, w: np.ndarray, dilation) -> np.ndarray:
+        return self.insert_zeros(w, dilation)
+
+    def pad_or_crop(self, x: np.ndarray, pads) -> np.ndarray:
+        t, b, l, r = pads
+        return self._remap(x, insert_zeros_index(x.shape[2], 1, t, b), insert_zeros_index(x.shape[3], 1, l, r))
+
+    def flip_kernel_buf(self, w_buf, w_shape, groups: int):
+        cout, cin_g, kh, kw = w_shape
+        total = cout * cin_g * kh * kw
+        dst = self.empty(total * 4)
+        self.run(self.program("flip_kernel"), (total,), w_buf, dst, self.i32(cin_g), self.i32(cout // groups),
+                 self.i32(kh), self.i32(kw))
+        return dst
+
+    def flip_kernel(self, w: np.ndarray, groups: int = 1) -> np.ndarray:
+        cout, cin_g, kh, kw = w.shape
+        buf = self.flip_kernel_buf(self.upload(w), w.shape, groups)
+        return self.download(buf, (cin_g * groups, cout // groups, kh, kw))
+
+    # ------------------------------------------------------------ convolution
+
+    def _padded_input(self, x_buf, x_shape, spec: ConvSpec, out_hw):
+        """X_pad on the device, with zero slack columns so 8-wide loads stay inside."""
+        n, c, h, w = x_shape
+        rows, cols = spec.pad_maps((h, w))
+        need = (_round_up(out_hw[1], VW) - 1) * spec.stride[1] + spec.dilation[1] * (spec.kernel[1] - 1) + 1
+        if need > len(cols):
+            cols = np.concatenate([cols, np.full(need - len(cols), -1)])
+        return self.remap_buf(x_buf, n * c, (h, w), rows, cols)
+
+    def _forward_buf(self, xp, xp_hw, n, w_buf, w_shape, b_buf, spec: ConvSpec, out_hw):
+        cout, cin_g, kh, kw = w_shape
+        cout_g = cout // spec.groups
+        cob = min(8, cout_g)
+        y = self.empty(n * cout * out_hw[0] * out_hw[1] * 4)
+        k = self.program("conv2d_forward", KH=kh, KW=kw, SH=spec.stride[0], SW=spec.stride[1],
+                         DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=cin_g, COUT_G=cout_g, COB=cob)
+        blocks = -(-cout_g // cob)
+        self.run(k, (-(-out_hw[1] // VW), out_hw[0], n * spec.groups * blocks), xp, w_buf, b_buf, y,
+                 self.i32(xp_hw[0]), self.i32(xp_hw[1]), self.i32(out_hw[0]), self.i32(out_hw[1]),
+                 self.i32(spec.groups))
+        return y
+
+    def conv2d(self, x: np.ndarray, w: np.ndarray, b, spec: ConvSpec) -> np.ndarray:
+        out_hw = spec.output_size(x.shape[2:])
+        xp, xp_hw = self._padded_input(self.upload(x), x.shape, spec, out_hw)
+        b = np.zeros(w.shape[0], np.float32) if b is None else b
+        y = self._forward_buf(xp, xp_hw, x.shape[0], self.upload(w), w.shape, self.upload(b), spec, out_hw)
+        return self.download(y, (x.shape[0], w.shape[0]) + out_hw)
+
+    def _chunks(self, rows_total: int, work_items: int) -> tuple[int, int]:
+        """Split N·OH rows so that a reduction has enough work-items for every core."""
+        want = max(1, -(-64 // max(work_items, 1)))
+        n_chunks = min(rows_total, want)
+        per = -(-rows_total // n_chunks)
+        return -(-rows_total // per), per
+
+    def _reduce(self, part, n_chunks: int, n_elems: int):
+        out = self.empty(n_elems * 4)
+        self.run(self.program("reduce_partials"), (n_elems,), part, out, self.i32(n_elems), self.i32(n_chunks))
+        return out
+
+    def conv2d_backward(self, x: np.ndarray, w: np.ndarray, dy: np.ndarray, spec: ConvSpec):
+        """(dx, dw, db). dX is the gather path: zeros inserted into dY, padded, correlated with W′."""
+        n, cin, h, wd = x.shape
+        cout, cin_g, kh, kw = w.shape
+        cout_g = cout // spec.groups
+        out_hw = dy.shape[2:]
+        x_buf, w_buf, dy_buf = self.upload(x), self.upload(w), self.upload(dy)
+        xp, xp_hw = self._padded_input(x_buf, x.shape, spec, out_hw)
+
+        # dW: two-stage reduction over the (n, oh) rows
+        rows_total = n * out_hw[0]
+        n_chunks, per = self._chunks(rows_total, cout * cin_g)
+        part = self.empty(n_chunks * cout * cin_g * kh * kw * 4)
+        k = self.program("conv2d_dw", KH=kh, KW=kw, SH=spec.stride[0], SW=spec.stride[1],
+                         DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=cin_g, COUT_G=cout_g)
+        self.run(k, (cin_g, cout, n_chunks), xp, dy_buf, part, self.i32(xp_hw[0]), self.i32(xp_hw[1]),
+                 self.i32(out_hw[0]), self.i32(out_hw[1]), self.i32(rows_total), self.i32(per),
+                 self.i32(spec.groups))
+        dw = self._reduce(part, n_chunks, cout * cin_g * kh * kw)
+
+        # db: the same two stages over dy alone
+        b_chunks, b_per = self._chunks(rows_total, cout)
+        bpart = self.empty(b_chunks * cout * 4)
+        self.run(self.program("channel_sum"), (cout, b_chunks), dy_buf, bpart, self.i32(cout),
+                 self.i32(out_hw[0]), self.i32(out_hw[1]), self.i32(rows_total), self.i32(b_per))
+        db = self._reduce(bpart, b_chunks, cout)
+
+        dx = self._dx_gather_buf(dy_buf, dy.shape, w_buf, w.shape, spec, (h, wd))
+        return (self.download(dx, x.shape), self.download(dw, w.shape), self.download(db, (cout,)))
+
+    def _dx_gather_buf(self, dy_buf, dy_shape, w_buf, w_shape, spec: ConvSpec, hw):
+        """dX (or dX_pad for non-zero modes, then folded) = correlate(pad(insert_zeros(dY)), W′)."""
+        n, cout, oh, ow = dy_shape
+        cin = w_shape[1] * spec.groups
+        span_h, span_w = (d * (k - 1) for k, d in zip(spec.kernel, spec.dilation))
+        t, b, l, r = gather_pads(spec, hw, (oh, ow))
+        rows = insert_zeros_index(oh, spec.stride[0], t, b)
+        target = (len(rows) - span_h, len(insert_zeros_index(ow, spec.stride[1], l, r)) - span_w)
+        # slack columns for the 8-wide loads; only outputs past target[1] ever read them
+        cols = insert_zeros_index(ow, spec.stride[1], l, r + _round_up(target[1], VW) - target[1])
+        dz, dz_hw = self.remap_buf(dy_buf, n * cout, (oh, ow), rows, cols)
+        wf = self.flip_kernel_buf(w_buf, w_shape, spec.groups)
+        plain = ConvSpec(spec.kernel, (1, 1), (0, 0, 0, 0), spec.dilation, spec.groups)
+        wf_shape = (cin, cout // spec.groups) + tuple(spec.kernel)
+        dx = self._forward_buf(dz, dz_hw, n, wf, wf_shape, self.upload(np.zeros(cin, np.float32)), plain, target)
+        if spec.padding_mode == "zeros":
+            return dx
+        rows_p, cols_p = spec.pad_maps(hw)
+        return self.remap_adjoint_buf(dx, n * cin, target, rows_p, cols_p, hw)
+
+    def conv2d_dx_gather(self, dy: np.ndarray, w: np.ndarray, spec: ConvSpec, hw) -> np.ndarray:
+        buf = self._dx_gather_buf(self.upload(dy), dy.shape, self.upload(w), w.shape, spec, hw)
+        return self.download(buf, (dy.shape[0], w.shape[1] * spec.groups) + tuple(hw))
+
+    def conv2d_dx_scatter(self, dy: np.ndarray, w: np.ndarray, spec: ConvSpec, hw, upto=None) -> np.ndarray:
+        n, cout, oh, ow = dy.shape
+        cin_g = w.shape[1]
+        cin = cin_g * spec.groups
+        hp, wp = spec.padded_size(hw)
+        out = self.empty(n * cin * hp * wp * 4)
+        self.run(self.program("conv2d_dx_scatter"), (wp, hp, n * cin), self.upload(dy), self.upload(w), out,
+                 self.i32(hp), self.i32(wp), self.i32(oh), self.i32(ow),
+                 self.i32(spec.kernel[0]), self.i32(spec.kernel[1]), self.i32(spec.stride[0]),
+                 self.i32(spec.stride[1]), self.i32(spec.dilation[0]), self.i32(spec.dilation[1]),
+                 self.i32(cin_g), self.i32(cout // spec.groups), self.i32(spec.groups),
+                 np.int64(dy.size if upto is None else upto))
+        return self.download(out, (n, cin, hp, wp))
+
+    # ------------------------------------------------------------ im2col
+
+    def _geometry_args(self, spec: ConvSpec, n, hp, wp, out_hw, cin_g):
+        return (self.i32(n), self.i32(hp), self.i32(wp), self.i32(out_hw[0]), self.i32(out_hw[1]),
+                self.i32(spec.kernel[0]), self.i32(spec.kernel[1]), self.i32(spec.stride[0]),
+                self.i32(spec.stride[1]), self.i32(spec.dilation[0]), self.i32(spec.dilation[1]),
+                self.i32(cin_g), self.i32(spec.groups))
+
+    def im2col(self, x: np.ndarray, spec: ConvSpec) -> np.ndarray:
+        n, cin, h, w = x.shape
+        out_hw = spec.output_size((h, w))
+        rows, cols_map = spec.pad_maps((h, w))
+        xp, (hp, wp) = self.remap_buf(self.upload(x), n * cin, (h, w), rows, cols_map)
+        cin_g = cin // spec.groups
+        nrows, ncols = cin_g * spec.kernel[0] * spec.kernel[1], n * out_hw[0] * out_hw[1]
+        out = self.empty(spec.groups * nrows * ncols * 4)
+        self.run(self.program("im2col"), (ncols, nrows, spec.groups), xp, out,
+                 *self._geometry_args(spec, n, hp, wp, out_hw, cin_g))
+        return self.download(out, (spec.groups, nrows, ncols))
+
+    def col2im(self, cols: np.ndarray, spec: ConvSpec, x_shape) -> np.ndarray:
+        n, cin, h, w = x_shape
+        out_hw = spec.output_size((h, w))
+        hp, wp = spec.padded_size((h, w))
+        out = self.empty(n * cin * hp * wp * 4)
+        self.run(self.program("col2im"), (wp, hp, n * cin), self.upload(cols), out,
+                 *self._geometry_args(spec, n, hp, wp, out_hw, cin // spec.groups))
+        return self.download(out, (n, cin, hp, wp))
+
+    def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Batched matrix product (G, M, K) @ (G, K, N) -> (G, M, N)."""
+        g, m, k = a.shape
+        n = b.shape[2]
+        out = self.empty(g * m * n * 4)
+        self.run(self.program("matmul"), (n, m, g), self.upload(a), self.upload(b), out,
+                 self.i32(m), self.i32(n), self.i32(k), self.i32(m * k), self.i32(k), self.i32(1),
+                 self.i32(k * n), self.i32(n), self.i32(1))
+        return self.download(out, (g, m, n))
+
+    # ------------------------------------------------------------ pooling
+
+    def _pool_args(self, h, w, out_hw, spec: PoolSpec):
+        return (self.i32(h), self.i32(w), self.i32(out_hw[0]), self.i32(out_hw[1]),
+                self.i32(spec.kernel[0]), self.i32(spec.kernel[1]), self.i32(spec.stride[0]),
+                self.i32(spec.stride[1]), self.i32(spec.padding[0]), self.i32(spec.padding[1]))
+
+    def avg_pool2d(self, x: np.ndarray, spec: PoolSpec) -> np.ndarray:
+        n, c, h, w = x.shape
+        out_hw = spec.output_size((h, w))
+        y = self.empty(n * c * out_hw[0] * out_hw[1] * 4)
+        self.run(self.program("avg_pool2d_forward"), (out_hw[1], out_hw[0], n * c), self.upload(x), y,
+                 *self._pool_args(h, w, out_hw, spec))
+        return self.download(y, (n, c) + out_hw)
+
+    def avg_pool2d_backward(self, x_shape, dy: np.ndarray, spec: PoolSpec) -> np.ndarray:
+        n, c, h, w = x_shape
+        dx = self.empty(n * c * h * w * 4)
+        self.run(self.program("avg_pool2d_backward"), (w, h, n * c), self.upload(dy), dx,
+                 *self._pool_args(h, w, dy.shape[2:], spec))
+        return self.download(dx, tuple(x_shape))
+
+    def _max_forward_bufs(self, x: np.ndarray, spec: PoolSpec):
+        n, c, h, w = x.shape
+        out_hw = spec.output_size((h, w))
+        y = self.empty(n * c * out_hw[0] * out_hw[1] * 4)
+        arg = self.empty(n * c * out_hw[0] * out_hw[1] * 4)
+        self.run(self.program("max_pool2d_forward"), (out_hw[1], out_hw[0], n * c), self.upload(x), y, arg,
+                 *self._pool_args(h, w, out_hw, spec))
+        return y, arg, (n, c) + out_hw
+
+    def max_pool2d(self, x: np.ndarray, spec: PoolSpec):
+        y, arg, shape = self._max_forward_bufs(x, spec)
+        return self.download(y, shape), self.download(arg, shape, np.int32)
+
+    def max_pool2d_backward(self, x: np.ndarray, dy: np.ndarray, spec: PoolSpec) -> np.ndarray:
+        n, c, h, w = x.shape
+        _, arg, shape = self._max_forward_bufs(x, spec)
+        dx = self.empty(n * c * h * w * 4)
+        self.run(self.program("max_pool2d_backward"), (w, h, n * c), self.upload(dy), arg, dx,
+                 *self._pool_args(h, w, shape[2:], spec))
+        return self.download(dx, x.shape)
+
+    # ------------------------------------------------------------ activations
+
+    def activation(self, z: np.ndarray, name: str, slope: float = DEFAULT_SLOPE) -> np.ndarray:
+        out = self.empty(z.size * 4)
+        self.run(self.program("activation_forward"), (z.size,), self.upload(z), out,
+                 self.i32(ACTIVATION_CODES[name]), np.float32(slope), self.i32(z.size))
+        return self.download(out, z.shape)
+
+    def activation_backward(self, z: np.ndarray, da: np.ndarray, name: str, slope: float = DEFAULT_SLOPE):
+        out = self.empty(z.size * 4)
+        self.run(self.program("activation_backward"), (z.size,), self.upload(z), self.upload(da), out,
+                 self.i32(ACTIVATION_CODES[name]), np.float32(slope), self.i32(z.size))
+        return self.download(out, z.shape)
+

@@ -1,0 +1,257 @@
+"""Convolution and pooling parameters, PyTorch's shape arithmetic, and the checks.
+
+Every configuration PyTorch rejects is rejected here with a ``ValueError`` whose
+message says what is wrong and what would fix it. Both backends receive only
+validated :class:`ConvSpec` / :class:`PoolSpec` objects and float32 arrays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{name} must be a whole number; got {value!r}")
+    return int(value)
+
+
+def as_pair(value, name: str) -> tuple[int, int]:
+    """An int or a pair of ints, as (along height, along width)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be one number or a pair (height, width); got {value!r}")
+        return _int(value[0], name), _int(value[1], name)
+    v = _int(value, name)
+    return v, v
+
+
+def output_length(size: int, before: int, after: int, kernel: int, stride: int, dilation: int) -> int:
+    """o = floor((i + p_before + p_after - d*(k-1) - 1) / s) + 1 (may be < 1 for impossible shapes)."""
+    return (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def pad_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For each position of the padded axis, the source index in the input, or -1 for a zero.
+
+    The definitions of PyTorch's modes: reflect mirrors without repeating the edge,
+    replicate repeats the edge, circular wraps around, zeros reads nothing.
+    """
+    j = np.arange(-before, size + after)
+    if mode == "zeros":
+        return np.where((j >= 0) & (j < size), j, -1)
+    if mode == "replicate":
+        return np.clip(j, 0, size - 1)
+    if mode == "circular":
+        return np.mod(j, size)
+    if mode == "reflect":
+        if size == 1:
+            return np.zeros_like(j)
+        period = 2 * (size - 1)
+        j = np.mod(np.abs(j), period)
+        return np.where(j >= size, period - j, j)
+    raise ValueError(f"unknown padding mode {mode!r}; use one of {', '.join(PADDING_MODES)}")
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """A checked convolution configuration. ``padding`` is (top, bottom, left, right)."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
+    dilation: tuple[int, int] = (1, 1)
+    groups: int = 1
+    padding_mode: str = "zeros"
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """How many input pixels the dilated kernel covers: d*(k-1)+1."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+    def padded_size(self, hw: tuple[int, int]) -> tuple[int, int]:
+        t, b, l, r = self.padding
+        return hw[0] + t + b, hw[1] + l + r
+
+    def output_size(self, hw: tuple[int, int]) -> tuple[int, int]:
+        t, b, l, r = self.padding
+        return (output_length(hw[0], t, b, self.kernel[0], self.stride[0], self.dilation[0]),
+                output_length(hw[1], l, r, self.kernel[1], self.stride[1], self.dilation[1]))
+
+    def pad_maps(self, hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        t, b, l, r = self.padding
+        return (pad_index(hw[0], t, b, self.padding_mode), pad_index(hw[1], l, r, self.padding_mode))
+
+    def formula(self, hw: tuple[int, int]) -> str:
+        """The output-size formula with the live numbers, one line per axis."""
+        t, b, l, r = self.padding
+        lines = []
+        for axis, i, pb, pa, k, s, d, o in (
+            ("H", hw[0], t, b, self.kernel[0], self.stride[0], self.dilation[0], self.output_size(hw)[0]),
+            ("W", hw[1], l, r, self.kernel[1], self.stride[1], self.dilation[1], self.output_size(hw)[1]),
+        ):
+            lines.append(f"{axis}out = ⌊({i} + {pb} + {pa} − {d}·({k}−1) − 1) / {s}⌋ + 1 = {o}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+
+    def output_size(self, hw: tuple[int, int]) -> tuple[int, int]:
+        return tuple(output_length(i, p, p, k, s, 1)
+                     for i, p, k, s in zip(hw, self.padding, self.kernel, self.stride))
+
+
+def _resolve_padding(padding, kernel, stride, dilation) -> tuple[int, int, int, int]:
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(
+                    f"padding='same' needs stride 1 (PyTorch rejects it for strided convolutions); "
+                    f"got stride {stride}. Use a number instead, e.g. padding={(kernel[0] - 1) // 2}")
+            out = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                out += [total // 2, total - total // 2]   # an odd total goes one extra after
+            return tuple(out)
+        raise ValueError(f"padding must be a number, a pair, 'same' or 'valid'; got {padding!r}")
+    if (isinstance(padding, (tuple, list)) and len(padding) == 2
+            and all(isinstance(p, (tuple, list)) for p in padding)):
+        (t, b), (l, r) = (as_pair(p, "padding") for p in padding)
+        pads = (t, b, l, r)
+    else:
+        ph, pw = as_pair(padding, "padding")
+        pads = (ph, ph, pw, pw)
+    if min(pads) < 0:
+        raise ValueError(f"padding must not be negative; got {padding!r}. Use 0 for no padding")
+    return pads
+
+
+def make_conv_spec(kernel_hw, *, stride=1, padding=0, dilation=1, groups=1,
+                   padding_mode="zeros") -> ConvSpec:
+    """Check the parameters alone (no shapes) and normalise them."""
+    stride = as_pair(stride, "stride")
+    dilation = as_pair(dilation, "dilation")
+    if min(stride) < 1:
+        raise ValueError(f"stride must be at least 1 along both axes; got {stride}")
+    if min(dilation) < 1:
+        raise ValueError(f"dilation must be at least 1 along both axes; got {dilation} (1 means no gaps)")
+    groups = _int(groups, "groups")
+    if groups < 1:
+        raise ValueError(f"groups must be at least 1; got {groups}")
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"unknown padding_mode {padding_mode!r}; use one of {', '.join(PADDING_MODES)}")
+    kernel = tuple(int(k) for k in kernel_hw)
+    pads = _resolve_padding(padding, kernel, stride, dilation)
+    return ConvSpec(kernel, stride, pads, dilation, groups, padding_mode)
+
+
+def as_float32(a, name: str, *, finite: bool = True) -> np.ndarray:
+    """Convert to a C-contiguous float32 array; reject empty and non-finite input."""
+    try:
+        arr = np.asarray(a)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of real numbers; got {type(a).__name__}"
+                         f"{' of ' + str(np.asarray(a, dtype=object).dtype) if a is not None else ''}") from None
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}): every dimension must be at least 1")
+    if finite and not np.isfinite(arr).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{name} contains NaN or Inf (first at index {bad}); "
+                         f"replace non-finite values before computing")
+    return arr
+
+
+def _four_d(arr: np.ndarray, name: str, layout: str, hint: str) -> None:
+    if arr.ndim != 4:
+        raise ValueError(f"{name} must be a 4-D array {layout}; got shape {arr.shape}. {hint}")
+
+
+def check_conv(x, w, b, spec_args: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvSpec]:
+    """Validate a convolution call; returns float32 arrays and the ConvSpec."""
+    x = as_float32(x, "x")
+    w = as_float32(w, "w")
+    _four_d(x, "x", "(N, C, H, W)", "For one image of shape (H, W) pass x[None, None].")
+    _four_d(w, "w", "(Cout, Cin/groups, kh, kw)", "For one 2-D kernel k pass k[None, None].")
+    spec = make_conv_spec(w.shape[2:], **spec_args)
+    n, cin, h, wd = x.shape
+    cout, cin_g = w.shape[:2]
+    g = spec.groups
+    if cin % g:
+        raise ValueError(f"groups={g} must divide the input channels, but x has {cin}; "
+                         f"choose groups among {[d for d in range(1, cin + 1) if cin % d == 0]}")
+    if cout % g:
+        raise ValueError(f"groups={g} must divide the output channels, but w has {cout} filters; "
+                         f"use a multiple of {g} filters or another groups value")
+    if cin_g * g != cin:
+        raise ValueError(f"x has {cin} channels but w expects {cin_g} per group × {g} group(s) = {cin_g * g}; "
+                         f"make w of shape ({cout}, {cin // g}, {w.shape[2]}, {w.shape[3]}) or change x")
+    if b is not None:
+        b = as_float32(b, "b")
+        if b.shape != (cout,):
+            raise ValueError(f"b must have one value per output channel, shape ({cout},); got {b.shape}")
+    check_padding_fits(spec, (h, wd))
+    return x, w, b, spec
+
+
+def check_padding_fits(spec: ConvSpec, hw: tuple[int, int]) -> None:
+    t, bt, l, r = spec.padding
+    for axis, size, (pb, pa) in (("tall", hw[0], (t, bt)), ("wide", hw[1], (l, r))):
+        p = max(pb, pa)
+        if spec.padding_mode == "reflect" and p >= size:
+            raise ValueError(f"reflect padding of {p} px needs the input to be more than {p} px {axis}, "
+                             f"but it is {size} px; use less padding or padding_mode='replicate'")
+        if spec.padding_mode == "circular" and p > size:
+            raise ValueError(f"circular padding of {p} px wraps around more than once: the input is only "
+                             f"{size} px {axis}; use at most {size} px or padding_mode='replicate'")
+    ph, pw = spec.padded_size(hw)
+    for axis, padded, span, k, d in (("tall", ph, spec.span[0], spec.kernel[0], spec.dilation[0]),
+                                     ("wide", pw, spec.span[1], spec.kernel[1], spec.dilation[1])):
+        if span > padded:
+            with_d = f" with dilation {d}" if d > 1 else ""
+            raise ValueError(f"the kernel spans {span} px{with_d} ({k} taps) but the padded input is only "
+                             f"{padded} px {axis}: add {span - padded} px of padding, reduce the dilation, "
+                             f"or use a smaller kernel")
+
+
+def check_dy(dy, expected: tuple[int, ...], what: str = "y") -> np.ndarray:
+    dy = as_float32(dy, "dy")
+    if dy.shape != tuple(expected):
+        raise ValueError(f"dy must have the shape of {what}, {tuple(expected)}; got {dy.shape}")
+    return dy
+
+
+def check_pool(x, kernel_size, stride, padding) -> tuple[np.ndarray, PoolSpec]:
+    x = as_float32(x, "x")
+    _four_d(x, "x", "(N, C, H, W)", "For one image of shape (H, W) pass x[None, None].")
+    k = as_pair(kernel_size, "kernel_size")
+    s = k if stride is None else as_pair(stride, "stride")
+    p = as_pair(padding, "padding")
+    if min(k) < 1:
+        raise ValueError(f"the pool window must be at least 1×1; got {k}")
+    if min(s) < 1:
+        raise ValueError(f"pool stride must be at least 1; got {s}")
+    if min(p) < 0:
+        raise ValueError(f"pool padding must not be negative; got {p}")
+    for pi, ki in zip(p, k):
+        if pi > ki // 2:
+            raise ValueError(f"pool padding must be at most half the window: a {ki}-wide window allows "
+                             f"padding ≤ {ki // 2}, got {pi}")
+    spec = PoolSpec(k, s, p)
+    oh, ow = spec.output_size(x.shape[2:])
+    if oh < 1 or ow < 1:
+        raise ValueError(f"the {k[0]}×{k[1]} pool window does not fit in the {x.shape[2]}×{x.shape[3]} input "
+                         f"(padding {p[0]}×{p[1]}): use a smaller window or a larger input")
+    return x, spec
