@@ -1,0 +1,173 @@
+"""The step model: final stages equal the direct gradients, terms add up, links are exact."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convviz.core import links
+from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
+from convviz.core.steps import StepModel
+from tests.conftest import assert_close
+from tests.strategies import conv_configs
+
+LAST_ROLE = {"forward": "dP", "pool": "dA", "activation": "dZ", "db": "db", "dw": "dW", "dx-gather": "dX",
+             "dx-scatter": "dX", "im2col": "dX", "jacobian": "dX"}
+
+
+def _model(cfg, *, act="tanh", pool="avg", loss="sum", true_conv=False, backend="opencl", seed=0):
+    x_shape, w_shape, kwargs = cfg
+    rng = np.random.default_rng(seed)
+    t = Tensors(rng.standard_normal(x_shape).astype(np.float32), rng.standard_normal(w_shape).astype(np.float32),
+                rng.standard_normal(w_shape[0]).astype(np.float32))
+    c = BlockConfig(activation=act, pool=pool, pool_kernel=(1, 1) if pool != "none" else (2, 2), loss=loss,
+                    true_convolution=true_conv, **kwargs)
+    return StepModel(Pipeline(t, c, backend))
+
+
+def _shown(stage, role):
+    return next(s.data for s in stage.tensors if s.role == role)
+
+
+@settings(max_examples=40)
+@given(conv_configs(max_hw=7), st.sampled_from(["relu", "sigmoid", "leaky_relu"]),
+       st.sampled_from(["avg", "max", "none"]), st.booleans())
+def test_last_stage_of_every_path_is_the_direct_gradient(cl_engine, cfg, act, pool, true_conv):
+    sm = _model(cfg, act=act, pool=pool, true_conv=true_conv)
+    r = sm.r
+    direct = {"dP": r.dp, "dA": r.da, "dZ": r.dz, "db": r.db, "dW": r.dw, "dX": r.dx}
+    for name in sm.available():
+        path = sm.path(name)
+        got = _shown(path.last, LAST_ROLE[name])
+        want = direct[LAST_ROLE[name]][:1] if name == "jacobian" else direct[LAST_ROLE[name]]
+        assert_close(got, want, terms=r.dz.size * 4, what=name)
+        # a stepped stage's last step writes the value its final tensor holds
+        for stage in path.stages:
+            if stage.n_steps and stage.state_fn is None:
+                step = stage.step(stage.n_steps - 1)
+                assert_close(step.value, np.asarray(_shown(stage, step.role))[step.cell], terms=len(step.terms))
+
+
+@settings(max_examples=30)
+@given(conv_configs(max_hw=7), st.data())
+def test_terms_of_every_step_sum_to_what_it_writes(cl_engine, cfg, data):
+    sm = _model(cfg, pool="max", act="sigmoid", loss="sum")
+    for name in sm.available():
+        for stage in sm.path(name).stages:
+            if not stage.n_steps:
+                continue
+            k = data.draw(st.integers(0, stage.n_steps - 1), label=f"{name}/{stage.key}")
+            step = stage.step(k)
+            if step.writes:
+                for (cell, amount), term in zip(step.writes, step.terms):
+                    assert amount == pytest.approx(term.product)
+                # the partial picture after step k is the stamps so far
+                before = stage.tensors_at(k - 1)[-1].data if k else 0
+                after = stage.tensors_at(k)[-1].data
+                delta = np.zeros_like(after, dtype=np.float64)
+                for cell, amount in step.writes:
+                    delta[cell] += amount
+                assert_close(after - before, delta, terms=len(step.terms))
+            elif step.terms:
+                assert step.value == pytest.approx(sum(t.product for t in step.terms) + step.constant,
+                                                   rel=1e-4, abs=1e-4 * max(1, len(step.terms)))
+                assert step.partial_sums[-1] == pytest.approx(step.value, rel=1e-4, abs=1e-4 * len(step.terms))
+            assert "=" in step.formula
+
+
+def test_a_huge_scene_builds_no_steps_up_front(cl_engine):
+    t = Tensors(np.zeros((1, 1, 1024, 1024), np.float32), np.ones((1, 1, 3, 3), np.float32))
+    sm = StepModel(Pipeline(t, BlockConfig(pool="none", activation="identity", padding=(1, 1))))
+    stage = sm.path("forward").stages[1]
+    assert stage.n_steps == 1024 * 1024
+    step = stage.step(1024 * 1024 - 1)
+    assert step.cell == (0, 0, 1023, 1023) and len(step.terms) == 9
+    assert sm.path("forward").position(sm.path("forward").n_positions - 1)[0] == len(sm.path("forward").stages) - 1
+    assert "jacobian" not in sm.available()
+
+
+def test_a_new_upstream_gradient_does_not_rerun_the_forward_pass():
+    rng = np.random.default_rng(0)
+    p = Pipeline(Tensors(rng.standard_normal((1, 1, 6, 6)), rng.standard_normal((2, 1, 3, 3))),
+                 BlockConfig(loss="one_hot"), backend="numpy")
+    z = p.compute().z
+    p.set_config(one_hot_cell=(0, 1, 1, 1))
+    r = p.compute()
+    assert r.recomputed == ["backward"] and r.z is z
+    p.set_config(activation="tanh")
+    assert p.compute().recomputed == ["activation", "pool", "backward"]
+
+
+def test_a_failed_change_keeps_the_last_good_results():
+    p = Pipeline(Tensors(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3))), BlockConfig(pool="none"), backend="numpy")
+    good = p.compute()
+    p.set_config(dilation=(3, 3))
+    with pytest.raises(ValueError, match="spans 7 px"):
+        p.compute()
+    assert p._r is good
+
+
+# ---------------------------------------------------------------- links
+
+def test_receptive_field_and_influence_by_hand():
+    from convviz.core.spec import make_conv_spec
+    spec = make_conv_spec((2, 2), padding=((1, 0), (1, 0)))
+    rf = links.receptive_field(spec, (1, 1, 2, 2), (3, 3), (0, 0, 0, 0))
+    assert rf["X_pad"] == [(0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 0), (0, 0, 1, 1)]
+    assert rf["X"] == [(0, 0, 0, 0)]                      # the other three cells are padding
+    inf = links.influence(spec, (1, 1, 2, 2), (3, 3), (3, 3), (0, 0, 0, 0))
+    assert {(z[2:], tap[2:]) for z, tap, _ in inf["pairs"]} == {((0, 0), (1, 1)), ((0, 1), (1, 0)),
+                                                             ((1, 0), (0, 1)), ((1, 1), (0, 0))}
+
+
+@settings(max_examples=40)
+@given(conv_configs(max_hw=7))
+def test_influence_is_the_exact_inverse_of_receptive_field(cfg):
+    from convviz.core.spec import make_conv_spec
+    x_shape, w_shape, kwargs = cfg
+    spec = make_conv_spec(w_shape[2:], **kwargs)
+    hw = x_shape[2:]
+    out_hw = spec.output_size(hw)
+    forward = set()
+    for q in range(w_shape[0]):
+        for i in range(out_hw[0]):
+            for j in range(out_hw[1]):
+                rf = links.receptive_field(spec, w_shape, hw, (0, q, i, j))
+                for xp, tap in zip(rf["X_pad"], rf["W"]):
+                    forward.add(((0, q, i, j), tap, xp))
+    inverse = set()
+    for c in range(x_shape[1]):
+        for y in range(hw[0]):
+            for x in range(hw[1]):
+                inverse.update(links.influence(spec, w_shape, hw, out_hw, (0, c, y, x))["pairs"])
+    rows, cols = spec.pad_maps(hw)
+    reads_input = {f for f in forward if rows[f[2][2]] >= 0 and cols[f[2][3]] >= 0}
+    assert inverse == reads_input
+
+
+def test_tap_support_and_pool_links_by_hand():
+    from convviz.core.spec import PoolSpec, make_conv_spec
+    spec = make_conv_spec((3, 3), stride=2)
+    sup = links.tap_support(spec, (1, 1, 3, 3), (1, 1, 2, 2), (0, 0, 1, 2))
+    assert sup["X_pad"] == [(0, 0, 1, 2), (0, 0, 1, 4), (0, 0, 3, 2), (0, 0, 3, 4)]
+    assert sup["dZ"] == [(0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 0), (0, 0, 1, 1)]
+    ps = PoolSpec((2, 2), (2, 2), (0, 0))
+    assert links.pool_window(ps, (1, 1, 4, 4), (0, 0, 1, 0)) == [(0, 0, 2, 0), (0, 0, 2, 1), (0, 0, 3, 0), (0, 0, 3, 1)]
+    assert links.pool_targets(ps, (1, 1, 4, 4), (1, 1, 2, 2), (0, 0, 3, 1)) == [(0, 0, 1, 0)]
+    overlapping = PoolSpec((3, 3), (1, 1), (0, 0))
+    assert len(links.pool_targets(overlapping, (1, 1, 5, 5), (1, 1, 3, 3), (0, 0, 2, 2))) == 9
+
+
+def test_gradient_check_of_a_scene():
+    from convviz.core.gradcheck import gradient_check
+    rng = np.random.default_rng(5)
+    p = Pipeline(Tensors(rng.standard_normal((1, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3),
+                         target=rng.standard_normal((1, 3, 3, 3))),
+                 BlockConfig(activation="tanh", pool="avg", loss="half_squared_error", padding=1), backend="numpy")
+    worst = gradient_check(p)
+    assert set(worst) == {"dX", "dW", "db"} and max(worst.values()) < 1e-4
+    p.tensors.w = p.tensors.w.copy()
+    r = p.compute()
+    r.dw[0, 0, 0, 0] += 0.1                 # a wrong analytic gradient is caught
+    assert gradient_check(p)["dW"] > 0.05
