@@ -1,0 +1,837 @@
+"""The main window: editors on the left, the current stage's tensors in the middle, the player below."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..compute import describe
+from ..core import links, presets
+from ..core.activations import ACTIVATIONS
+from ..core.losses import LOSSES
+from ..core.pipeline import POOLS
+from ..core.scene import load_scene
+from ..core.spec import PADDING_MODES
+from ..core.steps import PATH_TITLES, PATHS
+from .document import Document
+from .tensorview import TensorView
+
+GRAD_OF = {"X": "dX", "X_pad": "dX_pad", "W": "dW", "Z": "dZ", "A": "dA", "P": "dP"}
+
+
+def _spin(lo, hi, value, tip="") -> QtWidgets.QSpinBox:
+    s = QtWidgets.QSpinBox()
+    s.setRange(lo, hi)
+    s.setValue(value)
+    s.setToolTip(tip)
+    s.setKeyboardTracking(False)
+    return s
+
+
+class StepPlayer(QtWidgets.QWidget):
+    """previous / next / play / speed / scrubber over the document's positions."""
+
+    def __init__(self, doc: Document, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.setObjectName("stepPlayer")
+        self.setAccessibleName("step player")
+        lay = QtWidgets.QHBoxLayout(self)
+        lay.setContentsMargins(4, 2, 4, 2)
+        self.buttons = {}
+        style = self.style()
+        icons = {"home": QtWidgets.QStyle.SP_MediaSkipBackward, "prev": QtWidgets.QStyle.SP_MediaSeekBackward,
+                 "play": QtWidgets.QStyle.SP_MediaPlay, "next": QtWidgets.QStyle.SP_MediaSeekForward,
+                 "end": QtWidgets.QStyle.SP_MediaSkipForward}
+        self._icons = {"play": style.standardIcon(QtWidgets.QStyle.SP_MediaPlay),
+                       "pause": style.standardIcon(QtWidgets.QStyle.SP_MediaPause)}
+        for key, text, tip in (("home", "first", "first step (Home)"), ("prev", "prev", "previous step (←)"),
+                               ("play", "play", "play / pause (space)"), ("next", "next", "next step (→)"),
+                               ("end", "last", "last step (End)")):
+            b = QtWidgets.QToolButton(toolTip=tip)
+            b.setIcon(style.standardIcon(icons[key]))
+            b.setAccessibleName(text)
+            b.setFocusPolicy(QtCore.Qt.NoFocus)
+            lay.addWidget(b)
+            self.buttons[key] = b
+        self.speed = QtWidgets.QComboBox()
+        self.speed.addItems(["1 step/s", "2 steps/s", "5 steps/s", "20 steps/s"])
+        self.speed.setCurrentIndex(1)
+        self.speed.setFocusPolicy(QtCore.Qt.NoFocus)
+        lay.addWidget(self.speed)
+        self.scrubber = QtWidgets.QSlider(QtCore.Qt.Horizontal)
+        self.scrubber.setFocusPolicy(QtCore.Qt.NoFocus)
+        lay.addWidget(self.scrubber, 1)
+        self.label = QtWidgets.QLabel()
+        lay.addWidget(self.label)
+        self.timer = QtCore.QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self.buttons["home"].clicked.connect(lambda: doc.set_position(0))
+        self.buttons["end"].clicked.connect(lambda: doc.set_position(10 ** 12))
+        self.buttons["prev"].clicked.connect(lambda: doc.step_by(-1))
+        self.buttons["next"].clicked.connect(lambda: doc.step_by(1))
+        self.buttons["play"].clicked.connect(self.toggle)
+        self.speed.currentIndexChanged.connect(self._set_speed)
+        self.scrubber.valueChanged.connect(doc.set_position)
+        doc.position_changed.connect(self.refresh)
+        self.refresh()
+
+    def _set_speed(self):
+        self.timer.setInterval(int(1000 / (1, 2, 5, 20)[self.speed.currentIndex()]))
+
+    def toggle(self):
+        if self.timer.isActive():
+            self.timer.stop()
+        else:
+            self._set_speed()
+            self.timer.start()
+        self.buttons["play"].setIcon(self._icons["pause" if self.timer.isActive() else "play"])
+
+    def _tick(self):
+        if self.doc.model is None or self.doc.position >= self.doc.path().n_positions - 1:
+            self.toggle()
+        else:
+            self.doc.step_by(1)
+
+    def refresh(self):
+        if self.doc.model is None:
+            return
+        n = self.doc.path().n_positions
+        self.scrubber.blockSignals(True)
+        self.scrubber.setRange(0, n - 1)
+        self.scrubber.setValue(self.doc.position)
+        self.scrubber.blockSignals(False)
+        self.label.setText(f"{self.doc.position + 1} / {n}")
+
+
+class InputCanvas(TensorView):
+    """The input (or the target T, or dP) as a heatmap you paint on with the mouse."""
+
+    stroke_finished = QtCore.Signal(object, str)      # the painted array, its name
+
+    def __init__(self, parent=None):
+        super().__init__("X", parent)
+        self.setObjectName("inputView")
+        self.setAccessibleName("input drawing")
+        self.brush_value = 1.0
+        self.brush_size = 1
+        self.erase = False
+        self.target_name = "x"
+        self.array: np.ndarray | None = None
+        self.plane_index = (0, 0)
+        self._painting = False
+        self.glw.viewport().installEventFilter(self)
+
+    def set_array(self, name: str, array: np.ndarray, label: str) -> None:
+        self.target_name, self.array = name, array.copy()
+        scale = float(np.abs(array).max(initial=0)) or 1.0
+        self.set_tensor(self.role, self.array, label, self.plane_index, True, scale)
+
+    def _paint_at(self, view_pos) -> None:
+        cell = self.cell_at(self.glw.mapToScene(view_pos))
+        if cell is None or self.array is None:
+            return
+        y, x = cell[-2], cell[-1]
+        r = self.brush_size // 2
+        lead = tuple(min(i, s - 1) for i, s in zip(self.plane_index, self.array.shape[:2]))
+        plane = self.array[lead]
+        plane[max(0, y - r):y - r + self.brush_size, max(0, x - r):x - r + self.brush_size] = \
+            0.0 if self.erase else self.brush_value
+        scale = max(1.0, float(np.abs(self.array).max(initial=0)))
+        self.set_tensor(self.role, self.array, self.plot.titleLabel.text and f"{self.role} (painting)",
+                        self.plane_index, True, scale)
+
+    def eventFilter(self, obj, ev):
+        t = ev.type()
+        if t == QtCore.QEvent.MouseButtonPress and ev.button() in (QtCore.Qt.LeftButton, QtCore.Qt.RightButton):
+            self._painting = True
+            self._erase_stroke = ev.button() == QtCore.Qt.RightButton
+            erase, self.erase = self.erase, self.erase or self._erase_stroke
+            self._paint_at(ev.position().toPoint())
+            self.erase = erase
+            return True
+        if t == QtCore.QEvent.MouseMove and self._painting:
+            erase, self.erase = self.erase, self.erase or self._erase_stroke
+            self._paint_at(ev.position().toPoint())
+            self.erase = erase
+            return True
+        if t == QtCore.QEvent.MouseButtonRelease and self._painting:
+            self._painting = False
+            self.stroke_finished.emit(self.array.copy(), self.target_name)
+            return True
+        return False
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, doc: Document, settings: QtCore.QSettings | None = None, autosave_path: Path | None = None):
+        super().__init__()
+        self.doc = doc
+        self.settings = settings
+        self.autosave_path = autosave_path
+        self.file_path: Path | None = None
+        self.font_scale = 1.0
+        self.presenting = False
+        self.setWindowTitle("convviz")
+        self.views: list[TensorView] = []
+        self._hover_source = None
+        self._build_editors()
+        self._build_centre()
+        self._build_menus()
+        self.status_backend = QtWidgets.QLabel()
+        self.statusBar().addPermanentWidget(self.status_backend)
+        doc.changed.connect(self._on_changed)
+        doc.position_changed.connect(self._show_position)
+        doc.problem.connect(self._on_problem)
+        self._autosave_timer = QtCore.QTimer(self, singleShot=True, interval=400)
+        self._autosave_timer.timeout.connect(self.autosave)
+        doc.changed.connect(self._autosave_timer.start)
+        self._on_changed()
+        self._on_problem(doc.message)
+        self._show_position()
+        self.resize(1600, 1000)
+
+    # ------------------------------------------------------------ building
+
+    def _build_editors(self):
+        dock = QtWidgets.QDockWidget("Editors", self)
+        dock.setObjectName("editorsDock")
+        dock.setFeatures(QtWidgets.QDockWidget.DockWidgetMovable | QtWidgets.QDockWidget.DockWidgetFloatable)
+        panel = QtWidgets.QWidget()
+        col = QtWidgets.QVBoxLayout(panel)
+
+        # input
+        box = QtWidgets.QGroupBox("Input")
+        g = QtWidgets.QGridLayout(box)
+        self.canvas = InputCanvas()
+        self.canvas.setMinimumHeight(230)
+        self.canvas.stroke_finished.connect(self._stroke)
+        g.addWidget(self.canvas, 0, 0, 1, 4)
+        self.paint_on = QtWidgets.QComboBox()
+        self.paint_on.addItems(["X", "target T", "dP"])
+        self.paint_on.setToolTip("what the mouse paints: the input, the loss's target, or dP directly")
+        self.paint_on.currentIndexChanged.connect(self._refresh_canvas)
+        self.brush = QtWidgets.QDoubleSpinBox(minimum=-9, maximum=9, value=1.0, singleStep=0.25, toolTip="brush value")
+        self.brush.valueChanged.connect(lambda v: setattr(self.canvas, "brush_value", v))
+        self.brush_size = _spin(1, 9, 1, "brush size (cells)")
+        self.brush_size.valueChanged.connect(lambda v: setattr(self.canvas, "brush_size", v))
+        self.erase = QtWidgets.QCheckBox("erase")
+        self.erase.toggled.connect(lambda v: setattr(self.canvas, "erase", v))
+        for i, (lab, w) in enumerate((("paint", self.paint_on), ("value", self.brush), ("size", self.brush_size))):
+            g.addWidget(QtWidgets.QLabel(lab), 1 + i // 2, (i % 2) * 2)
+            g.addWidget(w, 1 + i // 2, (i % 2) * 2 + 1)
+        g.addWidget(self.erase, 2, 2, 1, 2)
+        self.input_preset = QtWidgets.QComboBox()
+        self.input_preset.addItems(["preset…"] + list(presets.INPUTS))
+        self.input_preset.activated.connect(self._apply_input_preset)
+        clear = QtWidgets.QPushButton("clear")
+        clear.clicked.connect(lambda: self._fill(0.0))
+        fill = QtWidgets.QPushButton("fill")
+        fill.clicked.connect(lambda: self._fill(self.brush.value()))
+        load = QtWidgets.QPushButton("image…")
+        load.clicked.connect(self.load_image_dialog)
+        g.addWidget(self.input_preset, 3, 0, 1, 2)
+        g.addWidget(clear, 3, 2)
+        g.addWidget(fill, 3, 3)
+        self.size_h, self.size_w = _spin(1, 1024, 8, "input height"), _spin(1, 1024, 8, "input width")
+        self.channels, self.batch = _spin(1, 16, 1, "input channels"), _spin(1, 16, 1, "batch size")
+        for i, (lab, w) in enumerate((("H", self.size_h), ("W", self.size_w), ("Cin", self.channels),
+                                      ("N", self.batch))):
+            g.addWidget(QtWidgets.QLabel(lab), 4 + i // 2, (i % 2) * 2)
+            g.addWidget(w, 4 + i // 2, (i % 2) * 2 + 1)
+            w.valueChanged.connect(self._resize_input)
+        g.addWidget(load, 6, 0, 1, 2)
+        col.addWidget(box)
+
+        # kernel
+        box = QtWidgets.QGroupBox("Kernel")
+        g = QtWidgets.QGridLayout(box)
+        self.kernel_table = QtWidgets.QTableWidget()
+        self.kernel_table.setObjectName("kernelView")
+        self.kernel_table.setAccessibleName("kernel values")
+        self.kernel_table.horizontalHeader().setDefaultSectionSize(46)
+        self.kernel_table.verticalHeader().setDefaultSectionSize(26)
+        self.kernel_table.setMaximumHeight(190)
+        self.kernel_table.itemChanged.connect(self._kernel_cell_edited)
+        g.addWidget(self.kernel_table, 0, 0, 1, 4)
+        self.kh, self.kw = _spin(1, 15, 3, "kernel height"), _spin(1, 15, 3, "kernel width")
+        self.cout = _spin(1, 32, 1, "output channels (filters)")
+        self.kq, self.kc = _spin(0, 31, 0, "which filter q is shown"), _spin(0, 15, 0, "which input channel c")
+        self.kernel_preset = QtWidgets.QComboBox()
+        self.kernel_preset.addItems(["preset…"] + list(presets.KERNELS))
+        self.kernel_preset.activated.connect(self._apply_kernel_preset)
+        self.bias = QtWidgets.QDoubleSpinBox(minimum=-99, maximum=99, singleStep=0.1, toolTip="bias of filter q")
+        self.bias.setKeyboardTracking(False)
+        self.bias.valueChanged.connect(self._bias_edited)
+        for i, (lab, w) in enumerate((("kh", self.kh), ("kw", self.kw), ("Cout", self.cout), ("bias", self.bias),
+                                      ("q", self.kq), ("c", self.kc))):
+            g.addWidget(QtWidgets.QLabel(lab), 1 + i // 2, (i % 2) * 2)
+            g.addWidget(w, 1 + i // 2, (i % 2) * 2 + 1)
+        for w in (self.kh, self.kw, self.cout):
+            w.valueChanged.connect(self._resize_kernel)
+        for w in (self.kq, self.kc):
+            w.valueChanged.connect(self._refresh_kernel)
+        g.addWidget(self.kernel_preset, 4, 0, 1, 4)
+        col.addWidget(box)
+
+        # parameters
+        box = QtWidgets.QGroupBox("Parameters")
+        f = QtWidgets.QFormLayout(box)
+        self.stride, self.dilation = _spin(1, 8, 1, "stride"), _spin(1, 8, 1, "dilation")
+        self.padding_kind = QtWidgets.QComboBox()
+        self.padding_kind.addItems(["number", "same", "valid"])
+        self.padding = _spin(0, 16, 1, "padding (px on every side)")
+        self.mode = QtWidgets.QComboBox()
+        self.mode.addItems(PADDING_MODES)
+        self.groups = _spin(1, 16, 1, "groups")
+        self.true_conv = QtWidgets.QCheckBox("true convolution (flip the kernel)")
+        self.activation = QtWidgets.QComboBox()
+        self.activation.addItems(ACTIVATIONS)
+        self.pool = QtWidgets.QComboBox()
+        self.pool.addItems(POOLS)
+        self.pool_k = _spin(1, 8, 2, "pool window (and stride)")
+        self.loss = QtWidgets.QComboBox()
+        self.loss.addItems(LOSSES)
+        self.loss.setToolTip("sum; one_hot: click a P cell; half_squared_error: paint the target T; given: paint dP")
+        pad_row = QtWidgets.QHBoxLayout()
+        pad_row.addWidget(self.padding_kind)
+        pad_row.addWidget(self.padding)
+        pad_row.addWidget(self.mode)
+        f.addRow("stride", self.stride)
+        f.addRow("padding", pad_row)
+        f.addRow("dilation", self.dilation)
+        f.addRow("groups", self.groups)
+        f.addRow(self.true_conv)
+        f.addRow("activation", self.activation)
+        pool_row = QtWidgets.QHBoxLayout()
+        pool_row.addWidget(self.pool)
+        pool_row.addWidget(self.pool_k)
+        f.addRow("pooling", pool_row)
+        f.addRow("loss", self.loss)
+        for w in (self.stride, self.dilation, self.padding, self.groups, self.pool_k):
+            w.valueChanged.connect(self._params_edited)
+        for w in (self.padding_kind, self.mode, self.activation, self.pool, self.loss):
+            w.currentIndexChanged.connect(self._params_edited)
+        self.true_conv.toggled.connect(self._params_edited)
+        col.addWidget(box)
+        self.size_formula = QtWidgets.QLabel()
+        self.size_formula.setObjectName("sizeFormula")
+        self.size_formula.setStyleSheet("font-family: monospace;")
+        col.addWidget(self.size_formula)
+        self.problem_label = QtWidgets.QLabel()
+        self.problem_label.setObjectName("problemLabel")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet("color: #b00020; font-weight: bold;")
+        col.addWidget(self.problem_label)
+        self.output_view = TensorView("P")
+        self.output_view.setObjectName("outputView")
+        self.output_view.setAccessibleName("block output; click a cell for a one-hot loss")
+        self.output_view.setMinimumHeight(180)
+        self.output_view.clicked.connect(self._output_clicked)
+        col.addWidget(self.output_view)
+        col.addStretch(1)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(360)
+        dock.setWidget(scroll)
+        self.addDockWidget(QtCore.Qt.LeftDockWidgetArea, dock)
+        self.editors_dock = dock
+
+    def _build_centre(self):
+        centre = QtWidgets.QWidget()
+        lay = QtWidgets.QVBoxLayout(centre)
+        top = QtWidgets.QHBoxLayout()
+        self.path_selector = QtWidgets.QComboBox()
+        self.path_selector.setObjectName("pathSelector")
+        self.path_selector.setAccessibleName("path")
+        for name in PATHS:
+            self.path_selector.addItem(PATH_TITLES[name], name)
+        self.path_selector.currentIndexChanged.connect(
+            lambda i: self.doc.set_path(self.path_selector.itemData(i)))
+        self.path_selector.setFocusPolicy(QtCore.Qt.NoFocus)
+        top.addWidget(QtWidgets.QLabel("Path:"))
+        top.addWidget(self.path_selector)
+        self.stage_title = QtWidgets.QLabel()
+        self.stage_title.setStyleSheet("font-size: 18px; font-weight: bold;")
+        top.addWidget(self.stage_title, 1)
+        self.sel_n, self.sel_c = _spin(0, 15, 0, "batch index shown"), _spin(0, 31, 0, "channel shown")
+        for lab, w in (("n", self.sel_n), ("c", self.sel_c)):
+            top.addWidget(QtWidgets.QLabel(lab))
+            top.addWidget(w)
+            w.valueChanged.connect(self._show_position)
+        lay.addLayout(top)
+        self.stage_text = QtWidgets.QLabel(wordWrap=True)
+        self.stage_text.setStyleSheet("font-size: 14px;")
+        lay.addWidget(self.stage_text)
+        self.formula = QtWidgets.QLabel(wordWrap=True)
+        self.formula.setObjectName("formulaLine")
+        self.formula.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.formula.setStyleSheet("font-family: monospace; font-size: 14px; background: #f4f4f4; padding: 6px;")
+        lay.addWidget(self.formula)
+        self.view_grid = QtWidgets.QGridLayout()
+        lay.addLayout(self.view_grid, 1)
+        self.player = StepPlayer(self.doc)
+        lay.addWidget(self.player)
+        self.setCentralWidget(centre)
+
+    def _build_menus(self):
+        m = self.menuBar().addMenu("&File")
+        for text, key, fn in (("&New", QtGui.QKeySequence.New, self.new_scene),
+                              ("&Open…", QtGui.QKeySequence.Open, self.open_dialog),
+                              ("&Save", QtGui.QKeySequence.Save, self.save),
+                              ("Save &As…", QtGui.QKeySequence.SaveAs, self.save_as)):
+            a = m.addAction(text, fn)
+            a.setShortcut(key)
+        self.recent_menu = m.addMenu("Recent")
+        self._refresh_recent()
+        m.addSeparator()
+        m.addAction("Export step as PNG…", self.export_png_dialog)
+        m.addAction("Quit", self.close).setShortcut(QtGui.QKeySequence.Quit)
+        e = self.menuBar().addMenu("&Edit")
+        undo = self.doc.undo.createUndoAction(self, "&Undo")
+        undo.setShortcut(QtGui.QKeySequence("Ctrl+Z"))
+        redo = self.doc.undo.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+        e.addAction(undo)
+        e.addAction(redo)
+        v = self.menuBar().addMenu("&View")
+        self.values_action = v.addAction("Values in cells", self._toggle_values)
+        self.values_action.setCheckable(True)
+        self.values_action.setChecked(True)
+        self.values_action.setShortcut(QtGui.QKeySequence("V"))
+        self.cb_action = v.addAction("Colour-blind-safe colours", self._refresh_views)
+        self.cb_action.setCheckable(True)
+        v.addAction("Presentation mode", self.toggle_presentation).setShortcut(QtGui.QKeySequence("F11"))
+        v.addAction("Larger", lambda: self.scale_fonts(1.15)).setShortcut(QtGui.QKeySequence("Ctrl+="))
+        v.addAction("Smaller", lambda: self.scale_fonts(1 / 1.15)).setShortcut(QtGui.QKeySequence("Ctrl+-"))
+
+    # ------------------------------------------------------------ model -> views
+
+    def _on_changed(self):
+        c = self.doc.pipeline.config
+        t = self.doc.pipeline.tensors
+        widgets = (self.stride, self.dilation, self.padding, self.padding_kind, self.mode, self.groups,
+                   self.true_conv, self.activation, self.pool, self.pool_k, self.loss, self.kh, self.kw, self.cout,
+                   self.size_h, self.size_w, self.channels, self.batch)
+        for w in widgets:
+            w.blockSignals(True)
+        self.stride.setValue(c.stride[0])
+        self.dilation.setValue(c.dilation[0])
+        if isinstance(c.padding, str):
+            self.padding_kind.setCurrentText(c.padding)
+        else:
+            self.padding_kind.setCurrentText("number")
+            p = c.padding
+            self.padding.setValue(p if isinstance(p, int) else (p[0] if isinstance(p[0], int) else p[0][0]))
+        self.padding.setEnabled(not isinstance(c.padding, str))
+        self.mode.setCurrentText(c.padding_mode)
+        self.groups.setValue(c.groups)
+        self.true_conv.setChecked(c.true_convolution)
+        self.activation.setCurrentText(c.activation)
+        self.pool.setCurrentText(c.pool)
+        self.pool_k.setValue(c.pool_kernel[0])
+        self.loss.setCurrentText(c.loss)
+        self.kh.setValue(t.w.shape[2])
+        self.kw.setValue(t.w.shape[3])
+        self.cout.setValue(t.w.shape[0])
+        self.size_h.setValue(t.x.shape[2])
+        self.size_w.setValue(t.x.shape[3])
+        self.channels.setValue(t.x.shape[1])
+        self.batch.setValue(t.x.shape[0])
+        for w in widgets:
+            w.blockSignals(False)
+        r = self.doc.pipeline._r
+        if r.spec is not None:
+            self.size_formula.setText(r.spec.formula(t.x.shape[2:]))
+        if r.p is not None:
+            self.output_view.set_tensor("P", r.p, f"P {'×'.join(map(str, r.p.shape))}", (0, 0),
+                                        bool(r.p.min() < 0), float(np.abs(r.p).max(initial=0)) or 1.0)
+            if c.loss == "one_hot":
+                self.output_view.set_highlights("target", [tuple(c.one_hot_cell)])
+            else:
+                self.output_view.set_highlights("target", [])
+        self._refresh_canvas()
+        self._refresh_kernel()
+        self._scales = None
+        self.status_backend.setText(f"{describe(self.doc.backend)} · last recompute "
+                                    f"{self.doc.last_seconds * 1e3:.1f} ms")
+
+    def _on_problem(self, message: str):
+        self.problem_label.setText(("⚠ " + message + "  (the last good result stays on screen)") if message else "")
+
+    def _refresh_canvas(self):
+        t = self.doc.pipeline.tensors
+        r = self.doc.pipeline._r
+        which = self.paint_on.currentText()
+        if which == "X":
+            arr, name = t.x, "x"
+        elif which == "target T":
+            arr = t.target if t.target is not None and r.p is not None and t.target.shape == r.p.shape else (
+                np.zeros_like(r.p) if r.p is not None else None)
+            name = "target"
+        else:
+            arr = t.dp if t.dp is not None and r.p is not None and t.dp.shape == r.p.shape else (
+                r.dp if r.dp is not None else None)
+            name = "dp"
+        if arr is None:
+            return
+        self.canvas.role = {"x": "X", "target": "T", "dp": "dP"}[name]
+        self.canvas.plane_index = (self.sel_n.value(), self.sel_c.value())
+        self.canvas.set_array(name, np.asarray(arr, np.float32), f"{self.canvas.role} {'×'.join(map(str, arr.shape))}")
+        self.canvas.setObjectName("inputView")
+
+    def _refresh_kernel(self):
+        w = self.doc.pipeline.tensors.w
+        q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
+        tab = self.kernel_table
+        tab.blockSignals(True)
+        tab.setRowCount(w.shape[2])
+        tab.setColumnCount(w.shape[3])
+        for i in range(w.shape[2]):
+            for j in range(w.shape[3]):
+                tab.setItem(i, j, QtWidgets.QTableWidgetItem(f"{float(w[q, c, i, j]):.4g}"))
+        tab.blockSignals(False)
+        b = self.doc.pipeline.tensors.b
+        self.bias.blockSignals(True)
+        self.bias.setValue(float(b[q]) if b is not None and q < len(b) else 0.0)
+        self.bias.blockSignals(False)
+
+    def _role_scales(self) -> dict[str, float]:
+        """One colour scale per role across the whole path, so stepping never rescales."""
+        if self._scales is None:
+            scales: dict[str, float] = {}
+            for stage in self.doc.path().stages:
+                for s in stage.tensors:
+                    scales[s.role] = max(scales.get(s.role, 0.0), float(np.abs(s.data).max(initial=0.0)))
+            self._scales = scales
+        return self._scales
+
+    def _show_position(self):
+        if self.doc.model is None:
+            return
+        if getattr(self, "_scales_for", None) != (id(self.doc.model), self.doc.path_name):
+            self._scales, self._scales_for = None, (id(self.doc.model), self.doc.path_name)
+        self.path_selector.blockSignals(True)
+        self.path_selector.setCurrentIndex(self.path_selector.findData(self.doc.path_name))
+        self.path_selector.blockSignals(False)
+        path = self.doc.path()
+        si, k = path.position(self.doc.position)
+        stage = path.stages[si]
+        step = stage.step(k) if k is not None else None
+        self.stage_title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}")
+        self.stage_text.setText(stage.text)
+        self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
+        shown = stage.tensors_at(k)
+        while len(self.views) < len(shown):
+            v = TensorView()
+            v.hovered.connect(lambda cell, v=v: self._hover(v, cell))
+            self.views.append(v)
+        for i, v in enumerate(self.views):
+            self.view_grid.removeWidget(v)
+            v.setVisible(i < len(shown))
+        cols = 2 if len(shown) == 4 else min(3, len(shown))
+        scales = self._role_scales()
+        for i, s in enumerate(shown):
+            v = self.views[i]
+            v.show_values = self.values_action.isChecked()
+            v.colorblind = self.cb_action.isChecked()
+            v.font_scale = self.font_scale
+            index = self._plane_for(s, step)
+            v.set_tensor(s.role, s.data, s.label, index, s.signed, scales.get(s.role, 1.0))
+            v.clear_highlights()
+            if step is not None:
+                for role, cells in step.highlights.items():
+                    if role == s.role:
+                        v.set_highlights("target" if role == step.role or cells == [step.cell] else "field", cells)
+                if step.role == s.role and not step.writes:
+                    v.set_highlights("target", [step.cell])
+            self.view_grid.addWidget(v, i // cols, i % cols)
+        self.player.refresh()
+
+    def _plane_for(self, shown, step) -> tuple:
+        """Show the plane the step works in; else the chosen n and c."""
+        if step is not None:
+            cells = step.highlights.get(shown.role)
+            if cells:
+                return tuple(cells[0][:max(0, shown.data.ndim - 2)])
+        if shown.role in ("W", "W′", "dW", "dW_eff", "K", "W′ dilated"):
+            return (min(self.sel_c.value(), shown.data.shape[0] - 1), 0)
+        return (self.sel_n.value(), self.sel_c.value())
+
+    def _refresh_views(self):
+        self._show_position()
+
+    # ------------------------------------------------------------ hover
+
+    def _hover(self, view: TensorView, cell):
+        for v in self.views:
+            v.set_highlights("link", [])
+        if cell is None or self.doc.model is None:
+            self.statusBar().clearMessage()
+            return
+        r = self.doc.pipeline._r
+        spec = r.spec
+        x_hw = self.doc.pipeline.tensors.x.shape[2:]
+        role = view.role.lstrip("d") if view.role.startswith("d") and view.role != "dW_eff" else view.role
+        lit: dict[str, list] = {}
+        try:
+            if role == "Z" and len(cell) == 4:
+                lit = links.receptive_field(spec, r.w_eff.shape, x_hw, cell)
+                lit["Z"] = [cell]
+            elif role in ("X", "X_pad") and len(cell) == 4:
+                if role == "X_pad":
+                    rows, cols = spec.pad_maps(x_hw)
+                    if rows[cell[2]] < 0 or cols[cell[3]] < 0:
+                        return
+                    cell = (cell[0], cell[1], int(rows[cell[2]]), int(cols[cell[3]]))
+                lit = links.influence(spec, r.w_eff.shape, x_hw, r.z.shape[2:], cell)
+                lit.pop("pairs")
+                lit["X"] = [cell]
+            elif role in ("W", "W_eff") and len(cell) == 4:
+                lit = links.tap_support(spec, r.w_eff.shape, r.dz.shape, cell)
+                lit["W"] = [cell]
+            elif role == "P" and r.pool_spec is not None:
+                lit = {"A": links.pool_window(r.pool_spec, r.a.shape, cell), "P": [cell]}
+            elif role == "A" and r.pool_spec is not None:
+                lit = {"P": links.pool_targets(r.pool_spec, r.a.shape, r.p.shape, cell), "A": [cell], "Z": [cell]}
+        except (IndexError, ValueError):
+            return
+        for v in self.views:
+            base = v.role[1:] if v.role.startswith("d") and v.role not in ("dW_eff",) else v.role
+            cells = lit.get(v.role) or lit.get(base)
+            if base == "X_pad" and "X_pad" in lit:
+                cells = lit["X_pad"]
+            if cells:
+                v.set_highlights("link", cells)
+        value = float(np.asarray(view.data)[cell]) if view.data is not None and len(cell) == view.data.ndim else None
+        self.statusBar().showMessage(f"{view.role}{list(cell)}" + (f" = {value:.4g}" if value is not None else ""))
+
+    # ------------------------------------------------------------ views -> model
+
+    def _stroke(self, array, name):
+        self.doc.edit(f"paint {name}", tensors={name: array}, config={"loss": "given"} if name == "dp" else (
+            {"loss": "half_squared_error"} if name == "target" else None))
+
+    def _fill(self, value: float):
+        arr = self.canvas.array
+        if arr is not None:
+            arr = np.full_like(arr, value)
+            self._stroke(arr, self.canvas.target_name)
+
+    def _apply_input_preset(self, i: int):
+        if i == 0:
+            return
+        x = self.doc.pipeline.tensors.x
+        plane = presets.input_preset(presets.INPUTS[i - 1], x.shape[2], x.shape[3])
+        self.doc.edit(f"input preset {presets.INPUTS[i - 1]}", tensors={"x": np.broadcast_to(plane, x.shape).copy()})
+        self.input_preset.setCurrentIndex(0)
+
+    def _resize_input(self):
+        x = self.doc.pipeline.tensors.x
+        h, w, c, n = self.size_h.value(), self.size_w.value(), self.channels.value(), self.batch.value()
+        new = np.zeros((n, c, h, w), np.float32)
+        hh, ww, cc, nn = min(h, x.shape[2]), min(w, x.shape[3]), min(c, x.shape[1]), min(n, x.shape[0])
+        new[:nn, :cc, :hh, :ww] = x[:nn, :cc, :hh, :ww]
+        changes = {"x": new}
+        wt = self.doc.pipeline.tensors.w
+        g = self.doc.pipeline.config.groups
+        if c % g == 0 and wt.shape[1] * g != c:
+            neww = np.zeros((wt.shape[0], c // g) + wt.shape[2:], np.float32)
+            k = min(c // g, wt.shape[1])
+            neww[:, :k] = wt[:, :k]
+            changes["w"] = neww
+        self.doc.edit("resize input", tensors=changes)
+
+    def _resize_kernel(self):
+        w = self.doc.pipeline.tensors.w
+        kh, kw, cout = self.kh.value(), self.kw.value(), self.cout.value()
+        new = np.zeros((cout, w.shape[1], kh, kw), np.float32)
+        new[:min(cout, w.shape[0]), :, :min(kh, w.shape[2]), :min(kw, w.shape[3])] = \
+            w[:min(cout, w.shape[0]), :, :min(kh, w.shape[2]), :min(kw, w.shape[3])]
+        b = self.doc.pipeline.tensors.b
+        newb = np.zeros(cout, np.float32)
+        if b is not None:
+            newb[:min(cout, len(b))] = b[:min(cout, len(b))]
+        self.doc.edit("resize kernel", tensors={"w": new, "b": newb})
+
+    def _kernel_cell_edited(self, item):
+        try:
+            v = float(item.text().replace("−", "-"))
+        except ValueError:
+            self._on_problem(f"“{item.text()}” is not a number; type a value such as 0.5 or -1")
+            self._refresh_kernel()
+            return
+        w = self.doc.pipeline.tensors.w.copy()
+        q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
+        w[q, c, item.row(), item.column()] = v
+        self.doc.edit("edit kernel", tensors={"w": w})
+
+    def _bias_edited(self, v):
+        w = self.doc.pipeline.tensors.w
+        b = np.zeros(w.shape[0], np.float32) if self.doc.pipeline.tensors.b is None else self.doc.pipeline.tensors.b.copy()
+        b[min(self.kq.value(), len(b) - 1)] = v
+        self.doc.edit("edit bias", tensors={"b": b})
+
+    def _apply_kernel_preset(self, i: int):
+        if i == 0:
+            return
+        w = self.doc.pipeline.tensors.w.copy()
+        q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
+        w[q, c] = presets.kernel_preset(presets.KERNELS[i - 1], w.shape[2], w.shape[3], seed=q * 16 + c)
+        self.doc.edit(f"kernel preset {presets.KERNELS[i - 1]}", tensors={"w": w})
+        self.kernel_preset.setCurrentIndex(0)
+
+    def _params_edited(self):
+        kind = self.padding_kind.currentText()
+        padding = kind if kind != "number" else (self.padding.value(), self.padding.value())
+        s, d = self.stride.value(), self.dilation.value()
+        k = self.pool_k.value()
+        self.doc.edit("change parameters", config=dict(
+            stride=(s, s), dilation=(d, d), padding=padding, padding_mode=self.mode.currentText(),
+            groups=self.groups.value(), true_convolution=self.true_conv.isChecked(),
+            activation=self.activation.currentText(), pool=self.pool.currentText(), pool_kernel=(k, k),
+            loss=self.loss.currentText()))
+
+    def _output_clicked(self, cell):
+        self.doc.edit("one-hot cell", config={"loss": "one_hot", "one_hot_cell": tuple(cell)})
+
+    # ------------------------------------------------------------ keys
+
+    def keyPressEvent(self, ev):
+        key = ev.key()
+        actions = {QtCore.Qt.Key_Right: lambda: self.doc.step_by(1), QtCore.Qt.Key_Left: lambda: self.doc.step_by(-1),
+                   QtCore.Qt.Key_PageDown: lambda: self.doc.step_by(1),
+                   QtCore.Qt.Key_PageUp: lambda: self.doc.step_by(-1),
+                   QtCore.Qt.Key_Down: lambda: self.doc.stage_by(1), QtCore.Qt.Key_Up: lambda: self.doc.stage_by(-1),
+                   QtCore.Qt.Key_Home: lambda: self.doc.set_position(0),
+                   QtCore.Qt.Key_End: lambda: self.doc.set_position(10 ** 12),
+                   QtCore.Qt.Key_Space: self.player.toggle}
+        if key in actions and not isinstance(self.focusWidget(), (QtWidgets.QAbstractSpinBox, QtWidgets.QLineEdit)):
+            actions[key]()
+            ev.accept()
+            return
+        if key == QtCore.Qt.Key_Escape and self.presenting:
+            self.toggle_presentation()
+            return
+        super().keyPressEvent(ev)
+
+    # ------------------------------------------------------------ presentation
+
+    def _toggle_values(self):
+        self._show_position()
+
+    def scale_fonts(self, factor: float):
+        self.font_scale = float(np.clip(self.font_scale * factor, 0.6, 3.0))
+        f = self.font()
+        f.setPointSizeF(10 * self.font_scale)
+        self.setFont(f)
+        self._show_position()
+
+    def toggle_presentation(self):
+        self.presenting = not self.presenting
+        self.editors_dock.setVisible(not self.presenting)
+        if self.presenting:
+            self._pre_scale = self.font_scale
+            self.scale_fonts(1.5 / self.font_scale)
+            self.showFullScreen()
+        else:
+            self.scale_fonts(getattr(self, "_pre_scale", 1.0) / self.font_scale)
+            self.showNormal()
+
+    # ------------------------------------------------------------ files
+
+    def new_scene(self):
+        self.doc.set_scene(presets.default_scene())
+        self.file_path = None
+
+    def open_path(self, path) -> bool:
+        try:
+            scene = load_scene(path)
+        except ValueError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot open scene", f"{Path(path).name}: {exc}\n\n"
+                                          "The current scene is unchanged.")
+            return False
+        self.doc.set_scene(scene)
+        self.file_path = Path(path)
+        self._add_recent(path)
+        return True
+
+    def open_dialog(self):
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open scene", "", "convviz scenes (*.json)")
+        if path:
+            self.open_path(path)
+
+    def save(self):
+        if self.file_path is None:
+            return self.save_as()
+        try:
+            self.doc._sync_scene()
+            self.doc.scene.save(self.file_path)
+        except OSError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot save", f"{self.file_path}: {exc}")
+            return
+        self.doc.undo.setClean()
+        self._add_recent(self.file_path)
+
+    def save_as(self):
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save scene", "scene.json", "convviz scenes (*.json)")
+        if path:
+            self.file_path = Path(path)
+            self.save()
+
+    def _add_recent(self, path):
+        if self.settings is None:
+            return
+        recent = [str(path)] + [p for p in (self.settings.value("recent", []) or []) if p != str(path)]
+        self.settings.setValue("recent", recent[:8])
+        self._refresh_recent()
+
+    def _refresh_recent(self):
+        self.recent_menu.clear()
+        for p in (self.settings.value("recent", []) or []) if self.settings else []:
+            self.recent_menu.addAction(p, lambda p=p: self.open_path(p))
+
+    def load_image_dialog(self):
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load image", "", "Images (*.png *.jpg *.jpeg)")
+        if path:
+            self.load_image(path)
+
+    def load_image(self, path, size: tuple[int, int] | None = None, colour: bool = False) -> bool:
+        """Load a PNG/JPEG, resized to the input's size (or ``size``), grayscale or one channel per colour."""
+        from PIL import Image, UnidentifiedImageError
+        x = self.doc.pipeline.tensors.x
+        h, w = size or x.shape[2:]
+        try:
+            img = Image.open(path)
+            img = img.convert("RGB" if colour else "L").resize((w, h), Image.BILINEAR)
+        except (OSError, UnidentifiedImageError) as exc:
+            self._on_problem(f"cannot read the image {Path(path).name}: {exc}")
+            return False
+        arr = np.asarray(img, np.float32) / 255.0
+        arr = arr.transpose(2, 0, 1)[None] if colour else arr[None, None]
+        arr = np.repeat(arr, x.shape[0], axis=0)
+        return self.doc.edit("load image", tensors={"x": arr})
+
+    def export_png_dialog(self):
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export step", "step.png", "PNG (*.png)")
+        if path:
+            self.centralWidget().grab().save(path)
+
+    def autosave(self):
+        if self.autosave_path is None:
+            return
+        try:
+            self.autosave_path.parent.mkdir(parents=True, exist_ok=True)
+            self.doc._sync_scene()
+            self.doc.scene.save(self.autosave_path)
+        except OSError as exc:
+            self.statusBar().showMessage(f"autosave failed: {exc}", 5000)
+
+    def closeEvent(self, ev):
+        self.autosave()
+        if self.settings is not None:
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.setValue("state", self.saveState())
+            self.settings.setValue("clean_exit", "1")
+        super().closeEvent(ev)

@@ -1,0 +1,184 @@
+"""One tensor as a pyqtgraph heatmap: title with role and shape, colour bar, values, outlines."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", background="w", foreground="k")
+
+DIVERGING = "CET-D1A"           # blue - white - red, centred on 0
+DIVERGING_CB = "CET-CBD1"       # colour-blind-safe diverging
+SEQUENTIAL = "viridis"
+VALUE_LIMIT = 16                # print values when a plane is at most this many cells across
+
+HIGHLIGHT_PENS = {
+    "field": pg.mkPen((255, 170, 0), width=2.5),        # receptive field, window, support
+    "target": pg.mkPen((0, 200, 80), width=4),          # the cell being written
+    "link": pg.mkPen((200, 0, 200), width=2.5),         # hover links
+}
+
+
+def plane_of(data: np.ndarray, index: tuple[int, ...]) -> np.ndarray:
+    """The 2-D plane of a tensor shown on screen: [n, c] of 4-D, [g] of 3-D, a row for 1-D."""
+    if data.ndim == 1:
+        return data[None, :]
+    if data.ndim == 2:
+        return data
+    lead = tuple(min(i, s - 1) for i, s in zip(index, data.shape[:data.ndim - 2]))
+    lead = lead + (0,) * (data.ndim - 2 - len(lead))
+    return data[lead]
+
+
+class TensorView(QtWidgets.QWidget):
+    """A heatmap of one tensor plane. Emits ``hovered(cell)`` with the full tensor index (or None)."""
+
+    hovered = QtCore.Signal(object)
+    clicked = QtCore.Signal(object)
+
+    def __init__(self, role: str = "", parent=None):
+        super().__init__(parent)
+        self.role = role
+        self.data: np.ndarray | None = None
+        self.index: tuple[int, ...] = (0, 0)
+        self.show_values = True
+        self.colorblind = False
+        self.font_scale = 1.0
+        self._texts: list[pg.TextItem] = []
+        self._outlines: dict[str, QtWidgets.QGraphicsPathItem] = {}
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.glw = pg.GraphicsLayoutWidget()
+        self.glw.setMinimumSize(120, 120)
+        layout.addWidget(self.glw)
+        self.plot = self.glw.addPlot()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        for ax in ("left", "bottom"):
+            self.plot.getAxis(ax).setStyle(tickFont=QtGui.QFont("Sans", 8))
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get(DIVERGING), interactive=False, width=12)
+        self.bar.setImageItem(self.image, insert_in=self.plot)
+        for kind, pen in HIGHLIGHT_PENS.items():
+            item = QtWidgets.QGraphicsPathItem()
+            item.setPen(pen)
+            item.setZValue(10 + len(self._outlines))
+            self.plot.addItem(item)
+            self._outlines[kind] = item
+        self.glw.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.glw.scene().sigMouseClicked.connect(self._mouse_clicked)
+        self.setObjectName(f"view:{role}")
+        self.setAccessibleName(f"{role} heatmap")
+
+    # ------------------------------------------------------------ content
+
+    def set_tensor(self, role: str, data: np.ndarray, label: str, index: tuple[int, ...], signed: bool,
+                   scale: float) -> None:
+        """Show plane ``index`` of ``data`` with a fixed colour scale (±scale, or 0..scale)."""
+        if role != self.role:
+            self.role = role
+            self.setObjectName(f"view:{role}")
+            self.setAccessibleName(f"{role} heatmap")
+        self.data, self.index = data, index
+        plane = plane_of(data, index).astype(np.float32)
+        where = f" [{', '.join(str(i) for i in index[:max(0, data.ndim - 2)])}]" if data.ndim > 2 else ""
+        size = int(14 * self.font_scale)
+        self.plot.setTitle(f"<span style='font-size:{size}px'><b>{label}</b>{where}</span>")
+        scale = float(scale) if scale > 0 else 1.0
+        if signed:
+            cmap = pg.colormap.get(DIVERGING_CB if self.colorblind else DIVERGING)
+            levels = (-scale, scale)
+        else:
+            cmap = pg.colormap.get(SEQUENTIAL)
+            lo = float(np.min(data, initial=0.0))
+            levels = (min(0.0, lo), scale if scale > lo else lo + 1.0)
+        self.bar.setColorMap(cmap)
+        self.bar.setLevels(levels)
+        self.image.setImage(plane, autoLevels=False, levels=levels)
+        self.image.setRect(QtCore.QRectF(0, 0, plane.shape[1], plane.shape[0]))
+        self.plot.setRange(xRange=(0, plane.shape[1]), yRange=(0, plane.shape[0]), padding=0.02)
+        for ax, n in (("bottom", plane.shape[1]), ("left", plane.shape[0])):
+            every = max(1, int(np.ceil(n / 12)))
+            self.plot.getAxis(ax).setTicks([[(i + 0.5, str(i)) for i in range(0, n, every)], []])
+        self._update_values(plane, levels)
+
+    def _update_values(self, plane: np.ndarray, levels) -> None:
+        for t in self._texts:
+            t.setVisible(False)
+        if not self.show_values or max(plane.shape) > VALUE_LIMIT:
+            return
+        h, w = plane.shape
+        need = h * w
+        while len(self._texts) < need:
+            t = pg.TextItem(anchor=(0.5, 0.5))
+            t.setZValue(5)
+            self.plot.addItem(t)
+            self._texts.append(t)
+        font = QtGui.QFont("Sans", max(6, int((9 if max(h, w) > 8 else 11) * self.font_scale)))
+        span = max(abs(levels[0]), abs(levels[1])) or 1.0
+        for k in range(need):
+            y, x = divmod(k, w)
+            v = float(plane[y, x])
+            t = self._texts[k]
+            t.setText(_short(v))
+            t.setFont(font)
+            light = abs(v) > 0.6 * span if levels[0] < 0 else v < levels[0] + 0.5 * (levels[1] - levels[0])
+            t.setColor((255, 255, 255) if light else (20, 20, 20))
+            t.setPos(x + 0.5, y + 0.5)
+            t.setVisible(True)
+
+    def set_highlights(self, kind: str, cells) -> None:
+        """Outline the cells (full tensor indices) that lie in the plane on screen."""
+        path = QtGui.QPainterPath()
+        if self.data is not None and cells:
+            lead_n = max(0, self.data.ndim - 2)
+            lead = tuple(self.index[:lead_n])
+            for cell in cells:
+                if self.data.ndim == 1:
+                    y, x = 0, cell[0]
+                elif tuple(cell[:lead_n]) != lead:
+                    continue
+                else:
+                    y, x = cell[-2], cell[-1]
+                path.addRect(QtCore.QRectF(x + 0.06, y + 0.06, 0.88, 0.88))
+        self._outlines[kind].setPath(path)
+
+    def clear_highlights(self) -> None:
+        for kind in self._outlines:
+            self.set_highlights(kind, [])
+
+    # ------------------------------------------------------------ mouse
+
+    def cell_at(self, scene_pos) -> tuple | None:
+        if self.data is None or not self.plot.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.plot.vb.mapSceneToView(scene_pos)
+        plane = plane_of(self.data, self.index)
+        y, x = int(np.floor(p.y())), int(np.floor(p.x()))
+        if not (0 <= y < plane.shape[0] and 0 <= x < plane.shape[1]):
+            return None
+        if self.data.ndim == 1:
+            return (x,)
+        return tuple(self.index[:self.data.ndim - 2]) + (y, x)
+
+    def _mouse_moved(self, pos) -> None:
+        self.hovered.emit(self.cell_at(pos))
+
+    def _mouse_clicked(self, ev) -> None:
+        cell = self.cell_at(ev.scenePos())
+        if cell is not None:
+            self.clicked.emit(cell)
+
+
+def _short(v: float) -> str:
+    if v == 0:
+        return "0"
+    a = abs(v)
+    s = f"{v:.2f}" if 0.01 <= a < 100 else f"{v:.1e}"
+    if "." in s and "e" not in s:
+        s = s.rstrip("0").rstrip(".")
+    return s.replace("-", "−")
