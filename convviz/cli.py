@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -54,14 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return export_main(argv[1:])
     args = _parser().parse_args(argv)
     from .gui.app import run_app
-    code = run_app(args)
-    # Everything is saved by now. Leave without the interpreter's teardown: with Qt,
-    # pyqtgraph and Intel's OpenCL runtime loaded, their finalisers have crashed in the
-    # wrong order ("bool_dealloc" after the window closed), turning a clean exit into a
-    # core dump. Root cause not found yet.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    return run_app(args)
 
 
 if __name__ == "__main__":

@@ -357,6 +357,7 @@ class MainWindow(QtWidgets.QMainWindow):
         top.addWidget(self.stage_title, 1)
         self.sel_n, self.sel_c = _spin(0, 15, 0, "batch index shown"), _spin(0, 31, 0, "channel shown")
         for lab, w in (("n", self.sel_n), ("c", self.sel_c)):
+            w.setFocusPolicy(QtCore.Qt.ClickFocus)          # arrow keys belong to the player
             top.addWidget(QtWidgets.QLabel(lab))
             top.addWidget(w)
             w.valueChanged.connect(self._show_position)
@@ -529,7 +530,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.views.append(v)
         for i, v in enumerate(self.views):
             self.view_grid.removeWidget(v)
-            v.setVisible(i < len(shown))
+            if i >= len(shown):
+                v.hide()
         cols = 2 if len(shown) == 4 else min(3, len(shown))
         scales = self._role_scales()
         for i, s in enumerate(shown):
@@ -547,6 +549,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 if step.role == s.role and not step.writes:
                     v.set_highlights("target", [step.cell])
             self.view_grid.addWidget(v, i // cols, i % cols)
+            v.show()                    # after addWidget: reparenting hides a widget
         self.player.refresh()
 
     def _plane_for(self, shown, step) -> tuple:
@@ -735,6 +738,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._pre_scale = self.font_scale
             self.scale_fonts(1.5 / self.font_scale)
             self.showFullScreen()
+            self.setFocus()
         else:
             self.scale_fonts(getattr(self, "_pre_scale", 1.0) / self.font_scale)
             self.showNormal()

@@ -1,0 +1,161 @@
+"""The window, driven as a person would: mouse strokes, parameters, stepping, hover, files."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from convviz.core.scene import load_scene
+from convviz.gui.app import make_window, screenshot
+from tests.conftest import assert_close
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, cl_engine):
+    monkeypatch.setenv("CONVVIZ_DATA_DIR", str(tmp_path / "data"))
+    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.IniFormat)
+    QtCore.QSettings.setPath(QtCore.QSettings.IniFormat, QtCore.QSettings.UserScope, str(tmp_path / "settings"))
+    win = make_window(fresh=True)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def _cell_point(view, y, x):
+    scene_pt = view.plot.vb.mapViewToScene(QtCore.QPointF(x + 0.5, y + 0.5))
+    return view.glw.mapFromScene(scene_pt)
+
+
+def test_object_names_for_tests_and_accessibility(window):
+    for name in ("inputView", "kernelView", "outputView", "pathSelector", "stepPlayer"):
+        w = window.findChild(QtWidgets.QWidget, name)
+        assert w is not None, name
+        assert w.accessibleName(), name
+    window.doc.set_position(1)
+    assert window.findChild(QtWidgets.QWidget, "view:Z") is not None
+
+
+def test_drawing_with_the_mouse_changes_the_input_and_the_gradients(window, qtbot):
+    doc = window.doc
+    x_before, dw_before = doc.pipeline.tensors.x.copy(), doc.pipeline.results.dw.copy()
+    vp = window.canvas.glw.viewport()
+    window.brush.setValue(2.0)
+    qtbot.mousePress(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.canvas, 0, 0))
+    qtbot.mouseMove(vp, pos=_cell_point(window.canvas, 0, 3))
+    qtbot.mouseRelease(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.canvas, 0, 3))
+    x = doc.pipeline.tensors.x
+    assert x[0, 0, 0, 0] == 2.0 and x[0, 0, 0, 3] == 2.0 and x_before[0, 0, 0, 0] == 0.0
+    assert not np.array_equal(doc.pipeline.results.dw, dw_before)
+    doc.undo.undo()
+    np.testing.assert_array_equal(doc.pipeline.tensors.x, x_before)
+
+
+def test_each_parameter_change_reaches_the_views(window):
+    window.stride.setValue(2)
+    r = window.doc.pipeline.results
+    assert window.doc.pipeline.config.stride == (2, 2) and r.z.shape == (1, 1, 4, 4)
+    assert window.output_view.data.shape == r.p.shape
+    assert "4" in window.size_formula.text()
+    window.activation.setCurrentText("tanh")
+    assert window.doc.pipeline.config.activation == "tanh"
+    window.kh.setValue(2)
+    assert window.doc.pipeline.tensors.w.shape[2] == 2 and window.kernel_table.rowCount() == 2
+
+
+def test_an_impossible_combination_is_explained_and_nothing_throws(window):
+    good = window.doc.pipeline.results
+    window.dilation.setValue(6)            # spans 13 px; the padded input is 10
+    assert "spans 13 px" in window.problem_label.text()
+    assert window.doc.pipeline._r is good
+    window.dilation.setValue(1)
+    assert window.problem_label.text() == ""
+
+
+@pytest.mark.parametrize("path,role", [("forward", "dP"), ("pool", "dA"), ("activation", "dZ"), ("db", "db"),
+                                       ("dw", "dW"), ("dx-gather", "dX"), ("dx-scatter", "dX"), ("im2col", "dX"),
+                                       ("jacobian", "dX")])
+def test_stepping_to_the_end_of_each_path_shows_the_direct_gradient(window, qtbot, path, role):
+    window.path_selector.setCurrentIndex(window.path_selector.findData(path))
+    qtbot.keyClick(window, QtCore.Qt.Key_End)
+    assert window.doc.position == window.doc.path().n_positions - 1
+    shown = {v.role: v.data for v in window.views if v.isVisible()}
+    direct = getattr(window.doc.pipeline.results, {"dP": "dp", "dA": "da", "dZ": "dz", "db": "db", "dW": "dw",
+                                                   "dX": "dx"}[role])
+    assert_close(shown[role], direct[:1] if path == "jacobian" else direct, terms=64)
+
+
+def test_keys_step_and_play(window, qtbot):
+    window.doc.set_path("forward")
+    qtbot.keyClick(window, QtCore.Qt.Key_Right)
+    qtbot.keyClick(window, QtCore.Qt.Key_PageDown)
+    assert window.doc.position == 2
+    qtbot.keyClick(window, QtCore.Qt.Key_Left)
+    assert window.doc.position == 1
+    qtbot.keyClick(window, QtCore.Qt.Key_Space)
+    assert window.player.timer.isActive()
+    qtbot.waitUntil(lambda: window.doc.position >= 2, timeout=3000)
+    qtbot.keyClick(window, QtCore.Qt.Key_Space)
+    assert not window.player.timer.isActive()
+
+
+def test_hover_lights_the_receptive_field_and_the_scope_of_impact(window):
+    window.doc.set_path("forward")
+    window.doc.set_position(1)                          # slide stage: X_pad, W, Z, b
+    z_view = next(v for v in window.views if v.role == "Z")
+    z_view.hovered.emit((0, 0, 2, 3))
+    xp_view = next(v for v in window.views if v.role == "X_pad")
+    rect = xp_view._outlines["link"].path().boundingRect()
+    assert (rect.left(), rect.top(), rect.width(), rect.height()) == pytest.approx((3.06, 2.06, 2.88, 2.88), abs=0.01)
+    xp_view.hovered.emit((0, 0, 4, 4))                  # X[3, 3] reaches a 3×3 block of Z
+    zr = z_view._outlines["link"].path().boundingRect()
+    assert (zr.width(), zr.height()) == pytest.approx((2.88, 2.88), abs=0.01)
+
+
+def test_a_scene_round_trips_and_a_corrupt_file_changes_nothing(window, tmp_path, monkeypatch):
+    path = tmp_path / "s.json"
+    window.file_path = path
+    window.save()
+    scene = load_scene(path)
+    np.testing.assert_array_equal(scene.x, window.doc.pipeline.tensors.x)
+    np.testing.assert_array_equal(scene.w, window.doc.pipeline.tensors.w)
+    assert scene.config == window.doc.pipeline.config
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "convviz-scene", "version": 1, "tensors": {"x": {"shape": [1, 1, 2], "data": [1]}}}')
+    warnings = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    before = window.doc.snapshot()
+    assert not window.open_path(bad)
+    assert "shape" in warnings[0] and "unchanged" in warnings[0]
+    assert window.doc.snapshot() == before
+
+
+def test_the_autosave_is_restored_after_a_crash(window, tmp_path, qtbot):
+    x = window.doc.pipeline.tensors.x.copy()
+    x[0, 0, 0, 0] = 5.0
+    window.doc.edit("paint", tensors={"x": x})
+    window.autosave()                                   # then the process "dies": no closeEvent
+    asked = []
+    again = make_window(ask_restore=lambda p: asked.append(p) or True)
+    qtbot.addWidget(again)
+    assert asked and again.doc.pipeline.tensors.x[0, 0, 0, 0] == 5.0
+
+
+def test_the_screenshot_of_the_default_scene_is_not_blank(window, tmp_path):
+    from PIL import Image
+    png = tmp_path / "shot.png"
+    screenshot(window, str(png), "forward", 5)
+    img = np.asarray(Image.open(png).convert("RGB")).astype(float)
+    assert img.shape[0] >= 900 and img.shape[1] >= 1500
+    assert img.std() > 20 and len(np.unique(img.reshape(-1, 3), axis=0)) > 50
+
+
+def test_presentation_mode_enters_and_leaves(window, qtbot):
+    window.toggle_presentation()
+    assert window.presenting and not window.editors_dock.isVisible() and window.font_scale > 1.2
+    qtbot.keyClick(window, QtCore.Qt.Key_Right)
+    assert window.doc.position == 1
+    window.toggle_presentation()
+    assert not window.presenting and window.editors_dock.isVisible()
