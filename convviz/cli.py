@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -50,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv and argv[0] == "export":
         from .export import export_main
-        return export_main(argv[1:])
+        code = export_main(argv[1:])
+        # Every file is written and moved by now. The export process has segfaulted at
+        # interpreter teardown (inside Qt or Intel's OpenCL runtime, not yet found), which
+        # would turn a finished export into exit code 139; leave without the teardown.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     args = _parser().parse_args(argv)
     from .gui.app import run_app
     return run_app(args)

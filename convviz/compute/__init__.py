@@ -5,6 +5,8 @@ device by name. Nothing here imports Qt.
 """
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import os
 import threading
@@ -37,6 +39,25 @@ def opencl_engine():
             except Exception as exc:          # no ICD, no device, a driver that throws anything
                 _engine_error = str(exc) or type(exc).__name__
         return _engine
+
+
+@atexit.register
+def shutdown() -> None:
+    """Finish the queue and free device memory while the OpenCL runtime is still whole.
+
+    Left to interpreter teardown, Intel's CPU runtime has segfaulted releasing them.
+    """
+    global _engine
+    engine = _engine
+    if engine is None:
+        return
+    try:
+        engine.queue.finish()
+        engine.pool.stop_holding()
+        engine.pool.free_held()
+    except Exception:
+        pass
+    gc.collect()
 
 
 def opencl_error() -> str | None:

@@ -1,0 +1,60 @@
+"""convviz export: headless, one GIF frame per step, clear failures, nothing partial."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convviz.core.presets import default_scene
+from convviz.core.steps import StepModel
+
+
+def run(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    return subprocess.run([sys.executable, "-m", "convviz", "export", *map(str, args)], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def scene_file(tmp_path, cl_engine):
+    path = tmp_path / "scene.json"
+    default_scene().save(path)
+    return path
+
+
+def test_gif_has_one_frame_per_step_and_png_has_the_width(scene_file, tmp_path):
+    out = tmp_path / "out"
+    r = run(scene_file, "--path", "db", "--out", out, "--format", "gif", "--width", 900, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    n = StepModel(default_scene().pipeline()).path("db").n_positions
+    gif = Image.open(out / "db.gif")
+    assert gif.n_frames == n
+    r = run(scene_file, "--path", "forward", "--step", 20, "--out", out, "--width", 900, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    png = np.asarray(Image.open(out / "forward-0020.png").convert("RGB")).astype(float)
+    assert png.shape[1] == 900 and png.std() > 20
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]        # no temporary leftovers
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--path", "nowhere"], "unknown path"),
+    (["--path", "db", "--width", "10"], "--width"),
+])
+def test_bad_arguments_fail_clearly(scene_file, tmp_path, args, message):
+    r = run(scene_file, *args, "--out", tmp_path / "o", cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_scene_and_unwritable_folder(tmp_path, scene_file):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    r = run(bad, "--path", "db", "--out", tmp_path / "o", cwd=tmp_path)
+    assert r.returncode == 2 and "not valid JSON" in r.stderr
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    r = run(scene_file, "--path", "db", "--out", blocker / "sub", cwd=tmp_path)
+    assert r.returncode == 2 and "cannot write" in r.stderr
