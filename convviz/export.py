@@ -100,7 +100,10 @@ def export_main(argv) -> int:
             return fail(str(exc))
         if args.format == "gif":
             from PIL import Image
-            imgs = [Image.open(f).convert("P", palette=Image.ADAPTIVE, colors=255) for f in frames]
+            imgs = []
+            for f in frames:
+                with Image.open(f) as im:
+                    imgs.append(im.convert("P", palette=Image.ADAPTIVE, colors=255))
             gif = Path(tmp) / f"{args.path}.gif"
             imgs[0].save(gif, save_all=True, append_images=imgs[1:], duration=500, loop=0)
             shutil.move(str(gif), out / gif.name)

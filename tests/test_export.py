@@ -31,11 +31,12 @@ def test_gif_has_one_frame_per_step_and_png_has_the_width(scene_file, tmp_path):
     r = run(scene_file, "--path", "db", "--out", out, "--format", "gif", "--width", 900, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     n = StepModel(default_scene().pipeline()).path("db").n_positions
-    gif = Image.open(out / "db.gif")
-    assert gif.n_frames == n
+    with Image.open(out / "db.gif") as gif:
+        assert gif.n_frames == n
     r = run(scene_file, "--path", "forward", "--step", 20, "--out", out, "--width", 900, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    png = np.asarray(Image.open(out / "forward-0020.png").convert("RGB")).astype(float)
+    with Image.open(out / "forward-0020.png") as img:
+        png = np.asarray(img.convert("RGB")).astype(float)
     assert png.shape[1] == 900 and png.std() > 20
     assert not [p for p in out.iterdir() if p.name.startswith(".")]        # no temporary leftovers
 

@@ -147,7 +147,8 @@ def test_the_screenshot_of_the_default_scene_is_not_blank(window, tmp_path):
     from PIL import Image
     png = tmp_path / "shot.png"
     screenshot(window, str(png), "forward", 5)
-    img = np.asarray(Image.open(png).convert("RGB")).astype(float)
+    with Image.open(png) as im:
+        img = np.asarray(im.convert("RGB")).astype(float)
     assert img.shape[0] >= 900 and img.shape[1] >= 1500
     assert img.std() > 20 and len(np.unique(img.reshape(-1, 3), axis=0)) > 50
 
