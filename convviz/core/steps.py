@@ -111,9 +111,6 @@ class Stage:
             return self.tensors
         return self.state_fn(k)
 
-    def tensor(self, role: str) -> np.ndarray:
-        return next(t.data for t in self.tensors if t.role == role)
-
 
 @dataclass
 class Path:

@@ -17,8 +17,6 @@ from ..core.steps import PATH_TITLES, PATHS
 from .document import Document
 from .tensorview import TensorView
 
-GRAD_OF = {"X": "dX", "X_pad": "dX_pad", "W": "dW", "Z": "dZ", "A": "dA", "P": "dP"}
-
 
 def _spin(lo, hi, value, tip="") -> QtWidgets.QSpinBox:
     s = QtWidgets.QSpinBox()
@@ -397,11 +395,11 @@ class MainWindow(QtWidgets.QMainWindow):
         e.addAction(undo)
         e.addAction(redo)
         v = self.menuBar().addMenu("&View")
-        self.values_action = v.addAction("Values in cells", self._toggle_values)
+        self.values_action = v.addAction("Values in cells", self._show_position)
         self.values_action.setCheckable(True)
         self.values_action.setChecked(True)
         self.values_action.setShortcut(QtGui.QKeySequence("V"))
-        self.cb_action = v.addAction("Colour-blind-safe colours", self._refresh_views)
+        self.cb_action = v.addAction("Colour-blind-safe colours", self._show_position)
         self.cb_action.setCheckable(True)
         v.addAction("Presentation mode", self.toggle_presentation).setShortcut(QtGui.QKeySequence("F11"))
         v.addAction("Larger", lambda: self.scale_fonts(1.15)).setShortcut(QtGui.QKeySequence("Ctrl+="))
@@ -524,6 +522,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stage_text.setText(stage.text)
         self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
         shown = stage.tensors_at(k)
+        self._hover_source = None
         while len(self.views) < len(shown):
             v = TensorView()
             v.hovered.connect(lambda cell, v=v: self._hover(v, cell))
@@ -562,12 +561,13 @@ class MainWindow(QtWidgets.QMainWindow):
             return (min(self.sel_c.value(), shown.data.shape[0] - 1), 0)
         return (self.sel_n.value(), self.sel_c.value())
 
-    def _refresh_views(self):
-        self._show_position()
-
     # ------------------------------------------------------------ hover
 
     def _hover(self, view: TensorView, cell):
+        key = (id(view), view.role, cell)
+        if key == self._hover_source:          # mouse moved within the same cell: nothing to redo
+            return
+        self._hover_source = key
         for v in self.views:
             v.set_highlights("link", [])
         if cell is None or self.doc.model is None:
@@ -720,9 +720,6 @@ class MainWindow(QtWidgets.QMainWindow):
         super().keyPressEvent(ev)
 
     # ------------------------------------------------------------ presentation
-
-    def _toggle_values(self):
-        self._show_position()
 
     def scale_fonts(self, factor: float):
         self.font_scale = float(np.clip(self.font_scale * factor, 0.6, 3.0))
