@@ -17,6 +17,7 @@ log = logging.getLogger("convviz")
 
 BACKENDS = ("opencl", "numpy")
 _lock = threading.Lock()
+_queue_lock = threading.RLock()      # one thread at a time on the shared command queue
 _engine = None
 _engine_error: str | None = None
 _warned: set[str] = set()
@@ -92,7 +93,8 @@ def call(backend: str | None, op: str, *args, **kwargs):
     if impl is reference:
         return getattr(reference, op)(*args, **kwargs)
     try:
-        return getattr(impl, op)(*args, **kwargs)
+        with _queue_lock:
+            return getattr(impl, op)(*args, **kwargs)
     except (RuntimeError, MemoryError) as exc:      # pyopencl.Error and BuildError are RuntimeErrors
         if requested_backend(backend) == "opencl":
             raise

@@ -106,6 +106,19 @@ class Pipeline:
             setattr(self.tensors, k, v)
         self._valid = min(self._valid, level - 1)
 
+    def clone(self) -> "Pipeline":
+        """A pipeline with the same tensors, configuration and cached results.
+
+        Later changes to either one leave the other alone (arrays are replaced, never
+        written in place), so a clone can be computed on another thread, or kept as the
+        consistent state a step model shows while the user goes on editing.
+        """
+        p = Pipeline.__new__(Pipeline)
+        p.backend, p.engine, p.config = self.backend, self.engine, self.config
+        p.tensors = replace(self.tensors)
+        p._r, p._valid = self._r, self._valid
+        return p
+
     # ------------------------------------------------------------ computing
 
     def _call(self, op, *args):

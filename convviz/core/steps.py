@@ -9,6 +9,7 @@ the engine (``Pipeline.op``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Callable
 
 import numpy as np
@@ -69,6 +70,25 @@ class Term:
         return float(np.float64(self.a) * np.float64(self.b))
 
 
+class LazyTerms(Sequence):
+    """Terms a[i]·b[i] made on demand: a dW step of a big image has thousands of them,
+    and the formula line shows the first few."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, a_cells: list, b_cells: list, a_role: str, b_role: str):
+        self.a, self.b = a, b
+        self._cells = (a_cells, b_cells)
+        self._roles = (a_role, b_role)
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        (ac, bc), (ar, br) = self._cells, self._roles
+        return Term(float(self.a[i]), float(self.b[i]), f"{ar}{list(ac[i])}", f"{br}{list(bc[i])}")
+
+
 @dataclass
 class Step:
     index: int
@@ -83,7 +103,13 @@ class Step:
 
     @property
     def partial_sums(self) -> list[float]:
-        return list(np.cumsum([t.product for t in self.terms]) + self.constant) if self.terms else [self.constant]
+        if not len(self.terms):
+            return [self.constant]
+        if isinstance(self.terms, LazyTerms):
+            products = self.terms.a.astype(np.float64) * self.terms.b.astype(np.float64)
+        else:
+            products = [t.product for t in self.terms]
+        return list(np.cumsum(products) + self.constant)
 
     @property
     def channel(self) -> tuple:
@@ -372,8 +398,9 @@ class StepModel:
         def step(k):
             tap = _cell(r.dw_eff.shape, k)
             sup = self.tap_support(tap)
-            terms = [Term(float(r.x_pad[x]), float(r.dz[d]), f"X_pad{list(x)}", f"dZ{list(d)}")
-                     for x, d in zip(sup["X_pad"], sup["dZ"])]
+            xs, ds = sup["X_pad"], sup["dZ"]
+            terms = LazyTerms(r.x_pad[tuple(np.asarray(xs).T)], r.dz[tuple(np.asarray(ds).T)], xs, ds,
+                              "X_pad", "dZ")
             v = float(r.dw_eff[tap])
             return Step(k, dw_role, tap, terms, v, {**sup, dw_role: [tap]},
                         _terms_formula(f"{dw_role}{list(tap)}", terms, v))

@@ -3,10 +3,17 @@
 A QObject so views can subscribe to ``changed``; it holds no mathematics of its own
 (everything is asked of the core). A change that cannot work emits ``problem`` with the
 core's message and keeps the last good results on screen.
+
+Two pipelines: ``pipeline`` is what the user asked for (editors read and change it),
+``shown`` is a consistent computed copy that the step model and the views show. Small
+scenes are computed at once on the GUI thread; big ones on a worker thread, where the
+latest request wins: while one computation runs, newer requests replace each other and
+only the newest is computed next.
 """
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6 import QtCore, QtGui
@@ -33,23 +40,55 @@ class SnapshotCommand(QtGui.QUndoCommand):
         self.doc._restore(self.before)
 
 
+ASYNC_CELLS = 128 * 128       # inputs at least this big are computed off the GUI thread
+ASYNC_SECONDS = 0.05          # ... and so are scenes whose last computation took this long
+
+
 class Document(QtCore.QObject):
     changed = QtCore.Signal()            # tensors or parameters changed; results recomputed
     position_changed = QtCore.Signal()   # path or step changed
     problem = QtCore.Signal(str)         # '' when everything works
+    busy_changed = QtCore.Signal(bool)   # a computation started / the last one finished
+    _job_done = QtCore.Signal(object)    # from the worker thread
 
-    def __init__(self, scene: Scene | None = None, backend: str | None = None):
+    def __init__(self, scene: Scene | None = None, backend: str | None = None, asynchronous: bool = True):
         super().__init__()
         self.backend = backend
+        self.asynchronous = asynchronous
         self.undo = QtGui.QUndoStack(self)
         self.scene = scene or presets.default_scene()
         self.pipeline = self.scene.pipeline(backend)
+        self.shown = self.pipeline
         self.model: StepModel | None = None
         self.message = ""
         self.last_seconds = 0.0
         self.path_name = self.scene.path
         self.position = self.scene.position
+        self._generation = 0               # bumped by every request
+        self._running: int | None = None   # the generation being computed on the worker
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convviz-compute")
+        self._job_done.connect(self._finish_job)
+        self._stroke_before: dict | None = None
         self._recompute()
+
+    @property
+    def results(self):
+        """The results on screen (consistent with ``shown``, which may lag ``pipeline``)."""
+        return self.shown._r
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Block until no computation is running or queued (for scripts and tests)."""
+        deadline = time.perf_counter() + timeout
+        while self.busy and time.perf_counter() < deadline:
+            QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.AllEvents, 20)
+            time.sleep(0.002)
+
+    def shutdown(self) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------ state
 
@@ -78,7 +117,11 @@ class Document(QtCore.QObject):
     # ------------------------------------------------------------ edits
 
     def edit(self, text: str, *, config: dict | None = None, tensors: dict | None = None, record: bool = True):
-        """Apply a change; undoable. Returns False (and emits problem) when it cannot work."""
+        """Apply a change; undoable. Returns False (and emits problem) when it cannot work.
+
+        A change to a big scene is computed on the worker: it returns True at once and
+        ``changed`` / ``problem`` come when the result does.
+        """
         before = self.snapshot() if record else None
         if tensors:
             self.pipeline.set_tensors(**tensors)
@@ -89,17 +132,85 @@ class Document(QtCore.QObject):
             self.undo.push(SnapshotCommand(self, before, self.snapshot(), text))
         return ok
 
+    def begin_stroke(self) -> None:
+        """A mouse stroke starts: its previews are one undo step, recorded by ``end_stroke``."""
+        self._stroke_before = self.snapshot()
+
+    def preview(self, **tensors) -> None:
+        """Show a change while the stroke goes on, without an undo step."""
+        self.edit("preview", tensors=tensors, record=False)
+
+    def end_stroke(self, text: str, *, config: dict | None = None, tensors: dict | None = None) -> bool:
+        before, self._stroke_before = self._stroke_before, None
+        ok = self.edit(text, config=config, tensors=tensors, record=before is None)
+        if before is not None:
+            self.undo.push(SnapshotCommand(self, before, self.snapshot(), text))
+        return ok
+
+    def _should_go_async(self) -> bool:
+        if not self.asynchronous:
+            return False
+        if self.busy:
+            return True
+        return self.pipeline.tensors.x.size >= ASYNC_CELLS or self.last_seconds >= ASYNC_SECONDS
+
     def _recompute(self) -> bool:
+        self._generation += 1
+        if self._should_go_async():
+            self._sync_scene()
+            if not self.busy:
+                self._start_job()
+            return True                   # the newest request is picked up when the running one ends
         t0 = time.perf_counter()
         try:
             self.pipeline.compute()
-            self.model = StepModel(self.pipeline)
-            self.message = ""
+            shown = self.pipeline.clone()
+            model = StepModel(shown)
+            self.shown, self.model, self.message = shown, model, ""
             ok = True
         except ValueError as exc:
             self.message = str(exc)
             ok = False
         self.last_seconds = time.perf_counter() - t0
+        self._show_results()
+        return ok
+
+    def _start_job(self) -> None:
+        job, generation = self.pipeline.clone(), self._generation
+        was_busy = self.busy
+        self._running = generation
+
+        def work():
+            t0 = time.perf_counter()
+            try:
+                job.compute()
+                out = (generation, job, StepModel(job), "", time.perf_counter() - t0)
+            except ValueError as exc:
+                out = (generation, job, None, str(exc), time.perf_counter() - t0)
+            except Exception as exc:      # never lose the request silently
+                out = (generation, job, None, f"the computation failed: {exc}", time.perf_counter() - t0)
+            self._job_done.emit(out)
+
+        self._worker.submit(work)
+        if not was_busy:
+            self.busy_changed.emit(True)
+
+    def _finish_job(self, out) -> None:
+        generation, job, model, message, seconds = out
+        self.last_seconds = seconds
+        self.message = message
+        if model is not None:
+            self.shown, self.model = job, model
+            if generation == self._generation:      # nothing changed meanwhile: keep its cache
+                self.pipeline._r, self.pipeline._valid = job._r, job._valid
+        self._running = None
+        if generation != self._generation:
+            self._start_job()                       # only the newest request is computed next
+        self._show_results()
+        if not self.busy:
+            self.busy_changed.emit(False)
+
+    def _show_results(self) -> None:
         if self.model is not None:
             if self.path_name not in self.model.available():
                 self.path_name = "forward"
@@ -108,7 +219,6 @@ class Document(QtCore.QObject):
         self.problem.emit(self.message)
         self.changed.emit()
         self.position_changed.emit()
-        return ok
 
     # ------------------------------------------------------------ stepping
 

@@ -106,6 +106,9 @@ class StepPlayer(QtWidgets.QWidget):
 class InputCanvas(TensorView):
     """The input (or the target T, or dP) as a heatmap you paint on with the mouse."""
 
+    stroke_started = QtCore.Signal()
+    value_requested = QtCore.Signal(object)           # Ctrl+click: the cell whose value to type
+    stroke_moved = QtCore.Signal(object, str)         # the array so far, its name (live preview)
     stroke_finished = QtCore.Signal(object, str)      # the painted array, its name
 
     def __init__(self, parent=None):
@@ -140,25 +143,91 @@ class InputCanvas(TensorView):
         self.set_tensor(self.role, self.array, self.plot.titleLabel.text and f"{self.role} (painting)",
                         self.plane_index, True, scale)
 
+    def _stroke_to(self, pos) -> None:
+        erase, self.erase = self.erase, self.erase or self._erase_stroke
+        before = None if self.array is None else self.array.copy()
+        self._paint_at(pos)
+        self.erase = erase
+        if self.array is not None and not np.array_equal(before, self.array):
+            self.stroke_moved.emit(self.array.copy(), self.target_name)
+
     def eventFilter(self, obj, ev):
         t = ev.type()
+        if (t == QtCore.QEvent.MouseButtonPress and ev.button() == QtCore.Qt.LeftButton
+                and ev.modifiers() & QtCore.Qt.ControlModifier):
+            cell = self.cell_at(self.glw.mapToScene(ev.position().toPoint()))
+            if cell is not None:
+                self.value_requested.emit(cell)
+            return True
         if t == QtCore.QEvent.MouseButtonPress and ev.button() in (QtCore.Qt.LeftButton, QtCore.Qt.RightButton):
             self._painting = True
             self._erase_stroke = ev.button() == QtCore.Qt.RightButton
-            erase, self.erase = self.erase, self.erase or self._erase_stroke
-            self._paint_at(ev.position().toPoint())
-            self.erase = erase
+            self.stroke_started.emit()
+            self._stroke_to(ev.position().toPoint())
             return True
         if t == QtCore.QEvent.MouseMove and self._painting:
-            erase, self.erase = self.erase, self.erase or self._erase_stroke
-            self._paint_at(ev.position().toPoint())
-            self.erase = erase
+            self._stroke_to(ev.position().toPoint())
             return True
         if t == QtCore.QEvent.MouseButtonRelease and self._painting:
             self._painting = False
             self.stroke_finished.emit(self.array.copy(), self.target_name)
             return True
         return False
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def _dropped_kind(url: QtCore.QUrl) -> str | None:
+    name = url.toLocalFile().lower()
+    if not url.isLocalFile():
+        return None
+    return "image" if name.endswith(IMAGE_SUFFIXES) else ("scene" if name.endswith(".json") else None)
+
+
+class ImageImportDialog(QtWidgets.QDialog):
+    """How an image becomes the input: its size, and grayscale or one channel per colour."""
+
+    def __init__(self, name: str, image_size: tuple[int, int], input_hw: tuple[int, int], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Load image")
+        self.setObjectName("imageImportDialog")
+        iw, ih = image_size
+        self.image_hw = (ih, iw)
+        form = QtWidgets.QFormLayout(self)
+        form.addRow(QtWidgets.QLabel(f"<b>{name}</b>: {iw}×{ih} px"))
+        self.h, self.w = _spin(1, 1024, int(input_hw[0]), "rows of the input"), _spin(1, 1024, int(input_hw[1]),
+                                                                                         "columns of the input")
+        size_row = QtWidgets.QHBoxLayout()
+        size_row.addWidget(self.h)
+        size_row.addWidget(QtWidgets.QLabel("×"))
+        size_row.addWidget(self.w)
+        form.addRow("resize to (H × W)", size_row)
+        presets_row = QtWidgets.QHBoxLayout()
+        for text, hw in (("the input's size", input_hw), ("the image's size", self._capped(ih, iw)),
+                         ("28 × 28", (28, 28)), ("64 × 64", (64, 64))):
+            b = QtWidgets.QPushButton(text)
+            b.setAutoDefault(False)
+            b.clicked.connect(lambda _=False, hw=hw: (self.h.setValue(int(hw[0])), self.w.setValue(int(hw[1]))))
+            presets_row.addWidget(b)
+        form.addRow(presets_row)
+        self.gray = QtWidgets.QRadioButton("grayscale (1 channel)", checked=True)
+        self.colour = QtWidgets.QRadioButton("one channel per colour (R, G, B: 3 channels)")
+        form.addRow(self.gray)
+        form.addRow(self.colour)
+        form.addRow(QtWidgets.QLabel("Values are scaled to 0…1. Every sample of the batch gets the image."))
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok | QtWidgets.QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    @staticmethod
+    def _capped(h: int, w: int, limit: int = 1024) -> tuple[int, int]:
+        f = min(1.0, limit / max(h, w))
+        return max(1, round(h * f)), max(1, round(w * f))
+
+    def choice(self) -> tuple[int, int, bool]:
+        return self.h.value(), self.w.value(), self.colour.isChecked()
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -171,13 +240,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.font_scale = 1.0
         self.presenting = False
         self.setWindowTitle("convviz")
+        self.setAcceptDrops(True)
         self.views: list[TensorView] = []
         self._hover_source = None
         self._build_editors()
         self._build_centre()
         self._build_menus()
         self.status_backend = QtWidgets.QLabel()
+        self.busy_bar = QtWidgets.QProgressBar(maximumWidth=140, maximumHeight=16, textVisible=False)
+        self.busy_bar.setRange(0, 0)                      # an indeterminate "working" bar
+        self.busy_bar.setObjectName("busyIndicator")
+        self.busy_bar.setAccessibleName("computing")
+        self.busy_bar.setToolTip("computing on the worker thread; the newest change is computed next")
+        self.busy_bar.hide()
+        self.statusBar().addPermanentWidget(self.busy_bar)
         self.statusBar().addPermanentWidget(self.status_backend)
+        self._busy_timer = QtCore.QTimer(self, singleShot=True, interval=200)
+        self._busy_timer.timeout.connect(self._show_busy)
+        doc.busy_changed.connect(self._on_busy)
         doc.changed.connect(self._on_changed)
         doc.position_changed.connect(self._show_position)
         doc.problem.connect(self._on_problem)
@@ -203,7 +283,12 @@ class MainWindow(QtWidgets.QMainWindow):
         g = QtWidgets.QGridLayout(box)
         self.canvas = InputCanvas()
         self.canvas.setMinimumHeight(230)
+        self.canvas.stroke_started.connect(self.doc.begin_stroke)
+        self.canvas.stroke_moved.connect(self._stroke_moved)
         self.canvas.stroke_finished.connect(self._stroke)
+        self.canvas.value_requested.connect(self._type_value)
+        self.canvas.setToolTip("paint with the left button, erase with the right; Ctrl+click a cell to type its value;"
+                               " drop an image here to load it")
         g.addWidget(self.canvas, 0, 0, 1, 4)
         self.paint_on = QtWidgets.QComboBox()
         self.paint_on.addItems(["X", "target T", "dP"])
@@ -249,7 +334,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.kernel_table.setAccessibleName("kernel values")
         self.kernel_table.horizontalHeader().setDefaultSectionSize(46)
         self.kernel_table.verticalHeader().setDefaultSectionSize(26)
-        self.kernel_table.setMaximumHeight(190)
         self.kernel_table.itemChanged.connect(self._kernel_cell_edited)
         g.addWidget(self.kernel_table, 0, 0, 1, 4)
         self.kh, self.kw = _spin(1, 15, 3, "kernel height"), _spin(1, 15, 3, "kernel width")
@@ -440,9 +524,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.batch.setValue(t.x.shape[0])
         for w in widgets:
             w.blockSignals(False)
-        r = self.doc.pipeline._r
+        r = self.doc.results
         if r.spec is not None:
-            self.size_formula.setText(r.spec.formula(t.x.shape[2:]))
+            self.size_formula.setText(r.spec.formula(self.doc.shown.tensors.x.shape[2:]))
         if r.p is not None:
             self.output_view.set_tensor("P", r.p, f"P {'×'.join(map(str, r.p.shape))}", (0, 0),
                                         bool(r.p.min() < 0), float(np.abs(r.p).max(initial=0)) or 1.0)
@@ -456,12 +540,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_backend.setText(f"{describe(self.doc.backend)} · last recompute "
                                     f"{self.doc.last_seconds * 1e3:.1f} ms")
 
+    def _on_busy(self, busy: bool):
+        """Show the busy indicator only when a computation takes longer than 200 ms."""
+        if busy:
+            self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.busy_bar.hide()
+
+    def _show_busy(self):
+        if self.doc.busy:
+            self.busy_bar.show()
+
     def _on_problem(self, message: str):
         self.problem_label.setText(("⚠ " + message + "  (the last good result stays on screen)") if message else "")
 
     def _refresh_canvas(self):
         t = self.doc.pipeline.tensors
-        r = self.doc.pipeline._r
+        r = self.doc.results
         which = self.paint_on.currentText()
         if which == "X":
             arr, name = t.x, "x"
@@ -487,6 +583,10 @@ class MainWindow(QtWidgets.QMainWindow):
         tab.blockSignals(True)
         tab.setRowCount(w.shape[2])
         tab.setColumnCount(w.shape[3])
+        tab.setVerticalHeaderLabels([str(i) for i in range(w.shape[2])])       # 0-based, like the heatmaps
+        tab.setHorizontalHeaderLabels([str(j) for j in range(w.shape[3])])
+        tab.setFixedHeight(min(8, w.shape[2]) * tab.verticalHeader().defaultSectionSize()
+                           + tab.horizontalHeader().height() + 2 * tab.frameWidth() + 2)
         for i in range(w.shape[2]):
             for j in range(w.shape[3]):
                 tab.setItem(i, j, QtWidgets.QTableWidgetItem(f"{float(w[q, c, i, j]):.4g}"))
@@ -573,9 +673,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if cell is None or self.doc.model is None:
             self.statusBar().clearMessage()
             return
-        r = self.doc.pipeline._r
+        r = self.doc.results
         spec = r.spec
-        x_hw = self.doc.pipeline.tensors.x.shape[2:]
+        x_hw = self.doc.shown.tensors.x.shape[2:]
         role = view.role.lstrip("d") if view.role.startswith("d") and view.role != "dW_eff" else view.role
         lit: dict[str, list] = {}
         try:
@@ -612,9 +712,35 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------ views -> model
 
+    @staticmethod
+    def _loss_for(name: str) -> dict | None:
+        """Painting the target or dP chooses the loss that uses it."""
+        return {"dp": {"loss": "given"}, "target": {"loss": "half_squared_error"}}.get(name)
+
+    def _stroke_moved(self, array, name):
+        """Every view follows the brush while the stroke goes on (one undo step for the stroke)."""
+        self.doc.edit(f"paint {name}", tensors={name: array}, config=self._loss_for(name), record=False)
+
     def _stroke(self, array, name):
-        self.doc.edit(f"paint {name}", tensors={name: array}, config={"loss": "given"} if name == "dp" else (
-            {"loss": "half_squared_error"} if name == "target" else None))
+        self.doc.end_stroke(f"paint {name}", tensors={name: array}, config=self._loss_for(name))
+
+    def _type_value(self, cell):
+        arr = self.canvas.array
+        if arr is None:
+            return
+        value, ok = QtWidgets.QInputDialog.getDouble(
+            self, "Type a value", f"{self.canvas.role}[{', '.join(map(str, cell))}] =",
+            float(arr[tuple(cell)]), -1e6, 1e6, 4)
+        if ok:
+            self.set_cell_value(cell, value)
+
+    def set_cell_value(self, cell, value: float) -> bool:
+        """Set one cell of what the canvas paints (X, the target or dP); undoable."""
+        arr = self.canvas.array.copy()
+        arr[tuple(cell)] = value
+        name = self.canvas.target_name
+        return self.doc.edit(f"type {self.canvas.role}[{', '.join(map(str, cell))}]", tensors={name: arr},
+                             config=self._loss_for(name))
 
     def _fill(self, value: float):
         arr = self.canvas.array
@@ -636,15 +762,19 @@ class MainWindow(QtWidgets.QMainWindow):
         new = np.zeros((n, c, h, w), np.float32)
         hh, ww, cc, nn = min(h, x.shape[2]), min(w, x.shape[3]), min(c, x.shape[1]), min(n, x.shape[0])
         new[:nn, :cc, :hh, :ww] = x[:nn, :cc, :hh, :ww]
-        changes = {"x": new}
+        self.doc.edit("resize input", tensors=self._input_changes(new))
+
+    def _input_changes(self, x: np.ndarray) -> dict:
+        """A new input, and the kernel with as many input channels as it needs (new ones zero)."""
+        changes = {"x": x}
         wt = self.doc.pipeline.tensors.w
-        g = self.doc.pipeline.config.groups
+        g, c = self.doc.pipeline.config.groups, x.shape[1]
         if c % g == 0 and wt.shape[1] * g != c:
             neww = np.zeros((wt.shape[0], c // g) + wt.shape[2:], np.float32)
             k = min(c // g, wt.shape[1])
             neww[:, :k] = wt[:, :k]
             changes["w"] = neww
-        self.doc.edit("resize input", tensors=changes)
+        return changes
 
     def _resize_kernel(self):
         w = self.doc.pipeline.tensors.w
@@ -796,23 +926,56 @@ class MainWindow(QtWidgets.QMainWindow):
     def load_image_dialog(self):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load image", "", "Images (*.png *.jpg *.jpeg)")
         if path:
-            self.load_image(path)
+            self.import_image(path)
+
+    def import_image(self, path) -> bool:
+        """Ask how to resize an image (and grayscale or colour), then load it as the input."""
+        from PIL import Image, UnidentifiedImageError
+        try:
+            with Image.open(path) as img:
+                size = img.size
+        except (OSError, UnidentifiedImageError) as exc:
+            self._on_problem(f"cannot read the image {Path(path).name}: {exc}")
+            return False
+        dialog = ImageImportDialog(Path(path).name, size, self.doc.pipeline.tensors.x.shape[2:], self)
+        if dialog.exec() != QtWidgets.QDialog.Accepted:
+            return False
+        h, w, colour = dialog.choice()
+        return self.load_image(path, (h, w), colour)
 
     def load_image(self, path, size: tuple[int, int] | None = None, colour: bool = False) -> bool:
-        """Load a PNG/JPEG, resized to the input's size (or ``size``), grayscale or one channel per colour."""
+        """Load a PNG/JPEG, resized to ``size`` (else the input's size), grayscale or one channel per colour."""
         from PIL import Image, UnidentifiedImageError
         x = self.doc.pipeline.tensors.x
         h, w = size or x.shape[2:]
         try:
-            img = Image.open(path)
-            img = img.convert("RGB" if colour else "L").resize((w, h), Image.BILINEAR)
+            with Image.open(path) as img:
+                img = img.convert("RGB" if colour else "L").resize((w, h), Image.BILINEAR)
         except (OSError, UnidentifiedImageError) as exc:
             self._on_problem(f"cannot read the image {Path(path).name}: {exc}")
             return False
         arr = np.asarray(img, np.float32) / 255.0
         arr = arr.transpose(2, 0, 1)[None] if colour else arr[None, None]
         arr = np.repeat(arr, x.shape[0], axis=0)
-        return self.doc.edit("load image", tensors={"x": arr})
+        return self.doc.edit(f"load image {Path(path).name}", tensors=self._input_changes(arr))
+
+    # ------------------------------------------------------------ drag and drop
+
+    def dragEnterEvent(self, ev):
+        if any(_dropped_kind(u) for u in ev.mimeData().urls()):
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev):
+        for url in ev.mimeData().urls():
+            kind = _dropped_kind(url)
+            if kind == "image":
+                self.import_image(url.toLocalFile())
+            elif kind == "scene":
+                self.open_path(url.toLocalFile())
+            else:
+                continue
+            ev.acceptProposedAction()
+            return
 
     def export_png_dialog(self):
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export step", "step.png", "PNG (*.png)")
@@ -830,6 +993,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(f"autosave failed: {exc}", 5000)
 
     def closeEvent(self, ev):
+        self.doc.shutdown()
         self.autosave()
         if self.settings is not None:
             self.settings.setValue("geometry", self.saveGeometry())

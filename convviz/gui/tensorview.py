@@ -11,12 +11,22 @@ DIVERGING = "CET-D1A"           # blue - white - red, centred on 0
 DIVERGING_CB = "CET-CBD1"       # colour-blind-safe diverging
 SEQUENTIAL = "viridis"
 VALUE_LIMIT = 16                # print values when a plane is at most this many cells across
+BOX_LIMIT = 64                  # outline cells one by one up to this many, else their union
 
 HIGHLIGHT_PENS = {
     "field": pg.mkPen((255, 170, 0), width=2.5),        # receptive field, window, support
     "target": pg.mkPen((0, 200, 80), width=4),          # the cell being written
     "link": pg.mkPen((200, 0, 200), width=2.5),         # hover links
 }
+
+
+def tick_step(n: int, most: int = 8) -> int:
+    """A round step (1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, …) giving at most ``most`` labels."""
+    for base in (1, 10, 100, 1000):
+        for m in (1, 2, 4, 5, 8):
+            if n <= most * m * base:
+                return m * base
+    return int(np.ceil(n / most))
 
 
 def plane_of(data: np.ndarray, index: tuple[int, ...]) -> np.ndarray:
@@ -45,6 +55,7 @@ class TensorView(QtWidgets.QWidget):
         self.colorblind = False
         self.font_scale = 1.0
         self._texts: list[pg.TextItem] = []
+        self._shown: dict = {}            # what the plot shows now, to skip unchanged (costly) updates
         self._outlines: dict[str, QtWidgets.QGraphicsPathItem] = {}
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -87,7 +98,10 @@ class TensorView(QtWidgets.QWidget):
         plane = plane_of(data, index).astype(np.float32)
         where = f" [{', '.join(str(i) for i in index[:max(0, data.ndim - 2)])}]" if data.ndim > 2 else ""
         size = int(14 * self.font_scale)
-        self.plot.setTitle(f"<span style='font-size:{size}px'><b>{label}</b>{where}</span>")
+        title = f"<span style='font-size:{size}px'><b>{label}</b>{where}</span>"
+        if title != self._shown.get("title"):
+            self.plot.setTitle(title)
+            self._shown["title"] = title
         scale = float(scale) if scale > 0 else 1.0
         if signed:
             cmap = pg.colormap.get(DIVERGING_CB if self.colorblind else DIVERGING)
@@ -96,14 +110,20 @@ class TensorView(QtWidgets.QWidget):
             cmap = pg.colormap.get(SEQUENTIAL)
             lo = float(np.min(data, initial=0.0))
             levels = (min(0.0, lo), scale if scale > lo else lo + 1.0)
-        self.bar.setColorMap(cmap)
-        self.bar.setLevels(levels)
+        if cmap.name != self._shown.get("cmap"):
+            self.bar.setColorMap(cmap)
+            self._shown["cmap"] = cmap.name
+        if levels != self._shown.get("levels"):
+            self.bar.setLevels(levels)
+            self._shown["levels"] = levels
         self.image.setImage(plane, autoLevels=False, levels=levels)
-        self.image.setRect(QtCore.QRectF(0, 0, plane.shape[1], plane.shape[0]))
-        self.plot.setRange(xRange=(0, plane.shape[1]), yRange=(0, plane.shape[0]), padding=0.02)
-        for ax, n in (("bottom", plane.shape[1]), ("left", plane.shape[0])):
-            every = max(1, int(np.ceil(n / 12)))
-            self.plot.getAxis(ax).setTicks([[(i + 0.5, str(i)) for i in range(0, n, every)], []])
+        if plane.shape != self._shown.get("shape"):          # the axes repaint from a cache otherwise
+            self.image.setRect(QtCore.QRectF(0, 0, plane.shape[1], plane.shape[0]))
+            self.plot.setRange(xRange=(0, plane.shape[1]), yRange=(0, plane.shape[0]), padding=0.02)
+            for ax, n in (("bottom", plane.shape[1]), ("left", plane.shape[0])):
+                every = tick_step(n)
+                self.plot.getAxis(ax).setTicks([[(i + 0.5, str(i)) for i in range(0, n, every)], []])
+            self._shown["shape"] = plane.shape
         self._update_values(plane, levels)
 
     def _update_values(self, plane: np.ndarray, levels) -> None:
@@ -132,19 +152,25 @@ class TensorView(QtWidgets.QWidget):
             t.setVisible(True)
 
     def set_highlights(self, kind: str, cells) -> None:
-        """Outline the cells (full tensor indices) that lie in the plane on screen."""
+        """Outline the cells (full tensor indices) that lie in the plane on screen.
+
+        A few cells get a box each; many (the shifted X of a dW tap on a big image) get
+        the outline of their union, which reads better and paints in constant time.
+        """
         path = QtGui.QPainterPath()
-        if self.data is not None and cells:
-            lead_n = max(0, self.data.ndim - 2)
-            lead = tuple(self.index[:lead_n])
-            for cell in cells:
-                if self.data.ndim == 1:
-                    y, x = 0, cell[0]
-                elif tuple(cell[:lead_n]) != lead:
-                    continue
-                else:
-                    y, x = cell[-2], cell[-1]
-                path.addRect(QtCore.QRectF(x + 0.06, y + 0.06, 0.88, 0.88))
+        if self.data is not None and len(cells):
+            if self.data.ndim == 1:
+                yx = np.array([(0, c[0]) for c in cells], np.int64)
+            else:
+                arr = np.asarray(cells, np.int64).reshape(len(cells), -1)
+                lead_n = max(0, self.data.ndim - 2)
+                keep = np.all(arr[:, :lead_n] == np.asarray(self.index[:lead_n], np.int64), axis=1)
+                yx = arr[keep][:, -2:]
+            if len(yx) <= BOX_LIMIT:
+                for y, x in yx.tolist():
+                    path.addRect(QtCore.QRectF(x + 0.06, y + 0.06, 0.88, 0.88))
+            else:
+                _outline(path, yx, plane_of(self.data, self.index).shape)
         self._outlines[kind].setPath(path)
 
     def clear_highlights(self) -> None:
@@ -172,6 +198,25 @@ class TensorView(QtWidgets.QWidget):
         cell = self.cell_at(ev.scenePos())
         if cell is not None:
             self.clicked.emit(cell)
+
+
+def _outline(path: QtGui.QPainterPath, yx: np.ndarray, shape: tuple[int, int]) -> None:
+    """Add the boundary of the union of cells ``yx`` (rows of (y, x)) as line segments."""
+    h, w = shape
+    yx = yx[(yx[:, 0] >= 0) & (yx[:, 0] < h) & (yx[:, 1] >= 0) & (yx[:, 1] < w)]
+    mask = np.zeros((h + 2, w + 2), bool)
+    mask[yx[:, 0] + 1, yx[:, 1] + 1] = True
+    for transpose in (False, True):
+        m = mask.T if transpose else mask
+        edges = m[1:, 1:-1] != m[:-1, 1:-1]           # edge above row r (r = 0..h), per column
+        for r in np.flatnonzero(edges.any(axis=1)):
+            e = np.concatenate(([False], edges[r], [False])).astype(np.int8)
+            starts, ends = np.flatnonzero(np.diff(e) == 1), np.flatnonzero(np.diff(e) == -1)
+            for a, b in zip(starts.tolist(), ends.tolist()):
+                p0, p1 = (QtCore.QPointF(r, a), QtCore.QPointF(r, b)) if transpose else \
+                    (QtCore.QPointF(a, r), QtCore.QPointF(b, r))
+                path.moveTo(p0)
+                path.lineTo(p1)
 
 
 def _short(v: float) -> str:
