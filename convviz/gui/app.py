@@ -31,7 +31,7 @@ def make_window(scene_path=None, fresh: bool = False, ask_restore=None):
     QtCore.QCoreApplication.setApplicationName("convviz")
     settings = QtCore.QSettings()
     autosave = data_dir() / "autosave.json"
-    scene, problem = None, ""
+    scene, problem, restored = None, "", False
     if scene_path:
         try:
             scene = load_scene(scene_path)
@@ -47,11 +47,14 @@ def make_window(scene_path=None, fresh: bool = False, ask_restore=None):
         if restore:
             try:
                 scene = load_scene(autosave)
+                restored = True
             except ValueError as exc:
                 problem = f"the autosave could not be restored: {exc}"
     settings.setValue("clean_exit", "0")
     doc = Document(scene)
     win = MainWindow(doc, settings, autosave)
+    if restored:
+        doc.undo.resetClean()      # the restored work is in no file yet: opening another scene asks first
     if not fresh and settings.value("geometry") is not None:
         win.restoreGeometry(settings.value("geometry"))
         win.restoreState(settings.value("state"))

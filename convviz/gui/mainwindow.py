@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..compute import describe
 from ..core import links, presets
+from ..core.lessons import lesson_titles
 from ..core.activations import ACTIVATIONS
 from ..core.losses import LOSSES
 from ..core.pipeline import POOLS
@@ -444,6 +445,13 @@ class MainWindow(QtWidgets.QMainWindow):
             top.addWidget(w)
             w.valueChanged.connect(self._show_position)
         lay.addLayout(top)
+        self.lesson_banner = QtWidgets.QLabel(wordWrap=True)
+        self.lesson_banner.setObjectName("lessonBanner")
+        self.lesson_banner.setAccessibleName("lesson")
+        self.lesson_banner.setStyleSheet("background: #fff8e1; border-left: 4px solid #f0a000; padding: 6px;"
+                                         " font-size: 14px;")
+        self.lesson_banner.hide()
+        lay.addWidget(self.lesson_banner)
         self.stage_text = QtWidgets.QLabel(wordWrap=True)
         self.stage_text.setStyleSheet("font-size: 14px;")
         lay.addWidget(self.stage_text)
@@ -471,6 +479,10 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addSeparator()
         m.addAction("Export step as PNG…", self.export_png_dialog)
         m.addAction("Quit", self.close).setShortcut(QtGui.QKeySequence.Quit)
+        lessons_menu = self.menuBar().addMenu("&Lessons")
+        lessons_menu.setObjectName("lessonsMenu")
+        for f, title in lesson_titles():
+            lessons_menu.addAction(title, lambda f=f: self.open_lesson(f))
         e = self.menuBar().addMenu("&Edit")
         undo = self.doc.undo.createUndoAction(self, "&Undo")
         undo.setShortcut(QtGui.QKeySequence("Ctrl+Z"))
@@ -492,6 +504,10 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------ model -> views
 
     def _on_changed(self):
+        scene = self.doc.scene
+        self.lesson_banner.setText(f"<b>{scene.title}</b><br>{scene.text}" if scene.title else "")
+        self.lesson_banner.setVisible(bool(scene.title))
+        self.setWindowTitle(f"convviz — {scene.title}" if scene.title else "convviz")
         c = self.doc.pipeline.config
         t = self.doc.pipeline.tensors
         widgets = (self.stride, self.dilation, self.padding, self.padding_kind, self.mode, self.groups,
@@ -872,28 +888,55 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------ files
 
+    def has_unsaved_work(self) -> bool:
+        return not self.doc.undo.isClean()
+
+    def keep_work(self) -> bool:
+        """Before the scene is replaced: offer to save unsaved work. False means: stop, change nothing."""
+        if not self.has_unsaved_work():
+            return True
+        answer = QtWidgets.QMessageBox.question(
+            self, "Unsaved work", "The current scene has changes that are not saved in a file.\n"
+            "Save them before opening another scene?",
+            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
+            QtWidgets.QMessageBox.Save)
+        if answer == QtWidgets.QMessageBox.Save:
+            return self.save()
+        return answer == QtWidgets.QMessageBox.Discard
+
     def new_scene(self):
+        if not self.keep_work():
+            return
         self.doc.set_scene(presets.default_scene())
         self.file_path = None
+        self.doc.undo.setClean()
 
-    def open_path(self, path) -> bool:
+    def open_path(self, path, *, ask: bool = True, lesson: bool = False) -> bool:
+        """Open a scene (or a lesson: then it has no file to save back into)."""
         try:
             scene = load_scene(path)
         except ValueError as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot open scene", f"{Path(path).name}: {exc}\n\n"
                                           "The current scene is unchanged.")
             return False
+        if ask and not self.keep_work():
+            return False
         self.doc.set_scene(scene)
-        self.file_path = Path(path)
-        self._add_recent(path)
+        self.file_path = None if lesson else Path(path)
+        self.doc.undo.setClean()
+        if not lesson:
+            self._add_recent(path)
         return True
+
+    def open_lesson(self, path) -> bool:
+        return self.open_path(path, lesson=True)
 
     def open_dialog(self):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open scene", "", "convviz scenes (*.json)")
         if path:
             self.open_path(path)
 
-    def save(self):
+    def save(self) -> bool:
         if self.file_path is None:
             return self.save_as()
         try:
@@ -901,15 +944,17 @@ class MainWindow(QtWidgets.QMainWindow):
             self.doc.scene.save(self.file_path)
         except OSError as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot save", f"{self.file_path}: {exc}")
-            return
+            return False
         self.doc.undo.setClean()
         self._add_recent(self.file_path)
+        return True
 
-    def save_as(self):
+    def save_as(self) -> bool:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save scene", "scene.json", "convviz scenes (*.json)")
-        if path:
-            self.file_path = Path(path)
-            self.save()
+        if not path:
+            return False
+        self.file_path = Path(path)
+        return self.save()
 
     def _add_recent(self, path):
         if self.settings is None:

@@ -1,0 +1,208 @@
+"""The lessons: one scene per idea of the reference texts, with the texts' own numbers.
+
+Each builder returns a Scene with a title and a short text. The files in
+``resources/lessons/`` are written from these builders:
+
+    python -m convviz.core.lessons resources/lessons
+
+and a test checks that the shipped files are exactly what the builders make, and
+that their tensors hold the numbers the texts give.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .pipeline import BlockConfig
+from .scene import Scene, load_scene
+
+K = np.arange(1, 10, dtype=np.float32).reshape(3, 3)          # seed 003's K
+K_PRIME = K[::-1, ::-1].copy()                                 # and K′ = K rotated by 180°
+
+PLAIN = dict(activation="identity", pool="none")               # a bare convolution
+
+
+def _grid(h: int, w: int, start: int = 1) -> np.ndarray:
+    """1, 2, 3, … row by row: inputs whose every value can be followed by eye."""
+    return np.arange(start, start + h * w, dtype=np.float32).reshape(h, w)
+
+
+def _x(*planes) -> np.ndarray:
+    return np.stack(planes)[None].astype(np.float32)
+
+
+def cross_correlation() -> Scene:
+    x = np.zeros((1, 1, 5, 5), np.float32)
+    x[0, 0, 2, 2] = 1.0
+    return Scene(x, K[None, None].copy(), config=BlockConfig(padding=(1, 1), true_convolution=True, **PLAIN),
+                 path="forward", title="Cross-correlation and true convolution (K and K′)",
+                 text="The kernel is K = [1 2 3; 4 5 6; 7 8 9]. True convolution I∗K slides K rotated by 180°, "
+                      "K′ = [9 8 7; 6 5 4; 3 2 1], so (I∗K) = (I⊗K′). The input is one impulse: correlating it "
+                      "with a kernel prints the kernel rotated; untick 'true convolution' to see Z change from K "
+                      "to K′. Most CNN pictures show the cross-correlation with K′.")
+
+
+def forward_padding() -> Scene:
+    return Scene(_x(_grid(5, 5)), K_PRIME[None, None].copy(),
+                 config=BlockConfig(stride=(1, 1), padding=(1, 1), dilation=(1, 1), **PLAIN), path="forward",
+                 title="Forward pass: padding 1",
+                 text="in_channels=1, out_channels=1, kernel_size=3, stride=1, padding=1, dilation=1, bias=False. "
+                      "z[i,j] = Σ_m Σ_n a[i+m, j+n]·ω′[m,n]: one ring of zeros keeps the 5×5 input 5×5.")
+
+
+def forward_stride() -> Scene:
+    return Scene(_x(_grid(5, 5)), K_PRIME[None, None].copy(),
+                 config=BlockConfig(stride=(2, 2), padding=(0, 0), dilation=(1, 1), **PLAIN), path="forward",
+                 title="Forward pass: stride 2",
+                 text="in_channels=1, out_channels=1, kernel_size=3, stride=2, padding=0, dilation=1, bias=False. "
+                      "The window jumps two cells at a time: 5×5 → 2×2.")
+
+
+def forward_dilation() -> Scene:
+    return Scene(_x(_grid(7, 7)), K_PRIME[None, None].copy(),
+                 config=BlockConfig(stride=(1, 1), padding=(0, 0), dilation=(2, 2), **PLAIN), path="forward",
+                 title="Forward pass: dilation 2",
+                 text="in_channels=1, out_channels=1, kernel_size=3, stride=1, padding=0, dilation=2, bias=False. "
+                      "The taps are two cells apart, so the 3×3 kernel spans 5×5: 7×7 → 3×3.")
+
+
+def forward_channels() -> Scene:
+    w = np.stack([np.stack([K_PRIME + 9 * (q * 2 + p) for p in range(2)]) for q in range(3)]).astype(np.float32)
+    return Scene(_x(_grid(5, 5), _grid(5, 5)[::-1].copy()), w, b=np.array([1, 2, 3], np.float32),
+                 config=BlockConfig(stride=(1, 1), padding=(0, 0), dilation=(1, 1), **PLAIN), path="forward",
+                 title="Forward pass: 2 input channels, 3 filters, bias",
+                 text="in_channels=2, out_channels=3, kernel_size=3, stride=1, padding=0, dilation=1, bias=True. "
+                      "Each of the 3 filters has one 3×3 kernel per input channel; Z[q] sums both channels and "
+                      "adds b[q] (1, 2, 3). Pick q and c in the editors to see each kernel.")
+
+
+def same_padding() -> Scene:
+    rng = np.random.default_rng(0)
+    x = rng.integers(-2, 3, (1, 1, 5, 5)).astype(np.float32)
+    dy = rng.integers(-2, 3, (1, 1, 5, 5)).astype(np.float32)
+    return Scene(x, K[None, None].copy(), dp=dy, config=BlockConfig(padding="same", loss="given", **PLAIN),
+                 path="dx-gather", title="'same' padding: dX = dY ⊗ W′ and dW as shifted dY",
+                 text="With padding 'same' the output has the input's shape. The gradient of X is again a 'same' "
+                      "correlation, of dY with W′, the kernel with all elements reversed. For the centre tap, "
+                      "dW[1,1] = dY ⊙ X; every other tap sums dY shifted by its offset against X "
+                      "(see the dW path).")
+
+
+def scope_of_impact() -> Scene:
+    x = np.zeros((1, 1, 3, 3), np.float32)
+    x[0, 0, 0, 0] = 1.0                                              # the pixel p
+    w = np.array([[[[1, 2], [3, 4]]]], np.float32)                   # a, b, c, d
+    return Scene(x, w, config=BlockConfig(padding=((1, 0), (1, 0)), **PLAIN), path="dx-scatter",
+                 title="One pixel's scope of impact (2×2 kernel)",
+                 text="The kernel is [a b; c d] = [1 2; 3 4], padded on the top and left so the output keeps the "
+                      "input's 3×3 size. The pixel p = X[0,0] = 1 reaches four outputs, as pd, pc, pb, pa "
+                      "(4, 3, 2, 1): p times the flipped kernel. Hover X[0,0] to light them; step the scatter "
+                      "path to see each dY cell stamp dY·W back.")
+
+
+def im2col() -> Scene:
+    return Scene(_x(_grid(3, 3)), np.array([[[[1, 2], [3, 4]]]], np.float32),
+                 config=BlockConfig(padding=((1, 0), (1, 0)), **PLAIN), path="im2col",
+                 title="im2col: convolution as a matrix product",
+                 text="im2col copies every receptive field into a column, so the convolution becomes one matrix "
+                      "product and ∂L/∂w = ∂L/∂y · xᵀ. With one kernel the product is a Jacobian: each output "
+                      "is a dot product x·w, whose gradient by w is xᵀ.")
+
+
+def stride_inserted_zeros() -> Scene:
+    rng = np.random.default_rng(1)
+    x = rng.integers(-2, 3, (1, 1, 5, 5)).astype(np.float32)
+    dy = np.array([[[[1, 2], [3, 4]]]], np.float32)
+    return Scene(x, K[None, None].copy(), dp=dy,
+                 config=BlockConfig(stride=(2, 2), padding=(0, 0), loss="given", **PLAIN), path="dx-gather",
+                 title="Stride 2: inserted zeros (5×5 → 2×2)",
+                 text="Kernel size 3, stride 2 takes 5×5 to 2×2. For the backward pass, insert s−1 = 1 zero "
+                      "between the dY cells and pad by k−1 = 2: a 7×7 grid with grad y at (2,2), (2,4), (4,2), "
+                      "(4,4). Then grad x = Inserted grad y ⋆ Rot180(w), and grad w = Rot180(Inserted grad y ⋆ x).")
+
+
+def average_pooling() -> Scene:
+    return Scene(_x(_grid(4, 4, start=0)), np.ones((1, 1, 1, 1), np.float32),
+                 dp=np.array([[[[1, -2], [3, 4]]]], np.float32),
+                 config=BlockConfig(padding=(0, 0), activation="identity", pool="avg", pool_kernel=(2, 2),
+                                    loss="given"), path="pool",
+                 title="Average pooling: the gradient is spread by ¼",
+                 text="Average pooling is a convolution with kernel size = stride = 2 and every weight ¼. "
+                      "Backward, each input cell gets ¼ of the gradient of the one output its window feeds: "
+                      "grad y[i,j] = ¼ · grad z[i/2, j/2], so grad z = [1 −2; 3 4] becomes a 4×4 of blocks.")
+
+
+def channels_and_batch() -> Scene:
+    rng = np.random.default_rng(2)
+    x = rng.integers(-2, 3, (2, 2, 5, 5)).astype(np.float32)
+    w = rng.integers(-1, 2, (3, 2, 3, 3)).astype(np.float32)
+    return Scene(x, w, b=np.zeros(3, np.float32), config=BlockConfig(padding=(0, 0), **PLAIN), path="dw",
+                 title="Channels and a batch",
+                 text="A batch of 2 inputs with 2 channels, 3 filters. grad W[q,p] = Σ_n Rot180(Inserted "
+                      "grad Y[n,q] ⋆ X[n,p]); grad X[n] = Σ_q Inserted grad Y[n,q] ⋆ Rot180(W[q]); "
+                      "grad b[q] = Σ_n sum(grad Y[n,q]). Use n and c above the views to walk the batch and "
+                      "the channels.")
+
+
+def activation_gate() -> Scene:
+    x = np.array([[[[-3, -2, -1, 0], [0, 1, 2, 3], [-1, 0, 1, 0], [2, -2, 2, -2]]]], np.float32)
+    w = np.array([[[[0, 0, 0], [0, 1, 0], [0, 0, 0]]]], np.float32)
+    return Scene(x, w, config=BlockConfig(padding=(1, 1), activation="sigmoid", pool="none", loss="sum"),
+                 path="activation", title="The activation gate σ′ in the δ chain",
+                 text="δ[l] = (δ[l+1] ⋆ flipped ω′) ⊙ σ′(z[l]): the gradient reaching a layer is gated by the "
+                      "derivative of its activation. Here A = σ(Z) with σ′(z) = σ(z)(1 − σ(z)), largest (¼) at "
+                      "z = 0 and small for large |z|; the identity kernel makes Z equal to X.")
+
+
+LESSONS = {
+    "003-cross-correlation-and-convolution": cross_correlation,
+    "003-forward-padding-1": forward_padding,
+    "003-forward-stride-2": forward_stride,
+    "003-forward-dilation-2": forward_dilation,
+    "003-forward-channels-and-bias": forward_channels,
+    "003-activation-gate": activation_gate,
+    "000-same-padding-gradients": same_padding,
+    "001-scope-of-impact": scope_of_impact,
+    "001-im2col": im2col,
+    "002-stride-2-inserted-zeros": stride_inserted_zeros,
+    "002-average-pooling": average_pooling,
+    "002-channels-and-batch": channels_and_batch,
+}
+
+
+def lessons_dir() -> Path:
+    from .. import resources
+    return Path(resources.__file__).parent / "lessons"
+
+
+def lesson_files() -> list[Path]:
+    return sorted(lessons_dir().glob("*.json"))
+
+
+def lesson_titles() -> list[tuple[Path, str]]:
+    """(file, title) of every shipped lesson, in file order; unreadable files are left out."""
+    out = []
+    for f in lesson_files():
+        try:
+            out.append((f, load_scene(f).title or f.stem))
+        except ValueError:
+            continue
+    return out
+
+
+def write_all(folder) -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, build in LESSONS.items():
+        f = folder / f"{name}.json"
+        build().save(f)
+        written.append(f)
+    return written
+
+
+if __name__ == "__main__":
+    for f in write_all(sys.argv[1] if len(sys.argv) > 1 else lessons_dir()):
+        print(f)
