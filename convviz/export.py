@@ -1,16 +1,16 @@
-"""Headless export of a path's steps: numbered PNG frames and an animated GIF.
+"""Headless export of a path's steps: numbered PNG or SVG frames, or an animated GIF.
 
-    convviz export SCENE --path NAME --out DIR [--format png|gif] [--width PX] [--step N]
+    convviz export SCENE --path NAME --out DIR [--format png|svg|gif] [--width PX] [--step N]
 
 Each frame is the window's stage area (title, text, formula with the live numbers and
-every tensor of the step) rendered offscreen. Frames are written to a temporary folder
-and moved into DIR only when all of them succeeded, so a failure leaves nothing partial.
+every tensor of the step) rendered offscreen; no window is opened on a screen. Frames
+are written to a temporary folder and moved into DIR only when all of them succeeded,
+so a failure leaves nothing partial.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -24,14 +24,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("scene", help="a scene or lesson file (.json)")
     p.add_argument("--path", required=True, help="the path to export (forward, pool, activation, db, dw, ...)")
     p.add_argument("--out", required=True, help="the folder to write into (created if missing)")
-    p.add_argument("--format", choices=("png", "gif"), default="png")
+    p.add_argument("--format", choices=("png", "svg", "gif"), default="png")
     p.add_argument("--width", type=int, default=1600, help="image width in pixels (default 1600)")
     p.add_argument("--step", type=int, help="export only this position of the path (0 = first)")
     return p
 
 
-def render_frames(scene, path: str, width: int, positions=None, progress=None):
-    """Yield (position, QImage) for the requested positions of a path, rendered offscreen."""
+def open_offscreen(scene, path: str, width: int):
+    """A window on the scene with only its stage area showing, sized for ``width``."""
     from PySide6 import QtWidgets
 
     from .gui.document import Document
@@ -41,21 +41,14 @@ def render_frames(scene, path: str, width: int, positions=None, progress=None):
     _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["convviz-export"])
     # the application and the window live until the process ends, as in the GUI: freeing the
     # window before the interpreter's teardown has segfaulted there
-    _win = win = MainWindow(Document(scene))
+    _win = win = MainWindow(Document(scene, asynchronous=False))
     win.editors_dock.hide()
     win.player.hide()
     win.doc.set_path(path)
-    centre = win.centralWidget()
-    win.resize(width, int(width * 0.62))
+    win.resize(min(width, 1920), int(min(width, 1920) * 0.62))
     win.show()
-    n = win.doc.path().n_positions
-    todo = list(range(n)) if positions is None else list(positions)
-    for i, p in enumerate(todo):
-        win.doc.set_position(p)
-        QtWidgets.QApplication.processEvents()
-        if progress:
-            progress(i + 1, len(todo))
-        yield p, centre.grab().toImage()
+    QtWidgets.QApplication.processEvents()
+    return win
 
 
 def export_main(argv) -> int:
@@ -88,28 +81,15 @@ def export_main(argv) -> int:
         print(f"\rframe {i}/{n}", end="" if i < n else "\n", file=sys.stderr, flush=True)
 
     positions = None if args.step is None else [args.step]
-    with tempfile.TemporaryDirectory(dir=out, prefix=".convviz-export-") as tmp:
-        frames = []
-        try:
-            for p, image in render_frames(scene, args.path, args.width, positions, progress):
-                f = Path(tmp) / f"{args.path}-{p:04d}.png"
-                if not image.save(str(f)):
-                    return fail(f"could not write {f.name}")
-                frames.append(f)
-        except (ValueError, IndexError) as exc:
-            return fail(str(exc))
-        if args.format == "gif":
-            from PIL import Image
-            imgs = []
-            for f in frames:
-                with Image.open(f) as im:
-                    imgs.append(im.convert("P", palette=Image.ADAPTIVE, colors=255))
-            gif = Path(tmp) / f"{args.path}.gif"
-            imgs[0].save(gif, save_all=True, append_images=imgs[1:], duration=500, loop=0)
-            shutil.move(str(gif), out / gif.name)
-            print(f"wrote {out / gif.name} ({len(imgs)} frames)", file=sys.stderr)
-        else:
-            for f in frames:
-                shutil.move(str(f), out / f.name)
-            print(f"wrote {len(frames)} PNG file(s) to {out}", file=sys.stderr)
+    from .gui.exporting import write_path
+    try:
+        win = open_offscreen(scene, args.path, args.width)
+        if win.doc.path_name != args.path:
+            return fail(f"the {args.path} path is not available for this scene ({win.doc.message or 'too big'})")
+        files = write_path(win, out, args.format, args.width, positions, progress)
+    except (ValueError, OSError) as exc:
+        return fail(f"{exc}; nothing was written")
+    what = f"{files[0].name} ({len(positions or range(win.doc.path().n_positions))} frames)" \
+        if args.format == "gif" else f"{len(files)} {args.format.upper()} file(s)"
+    print(f"wrote {what} to {out}", file=sys.stderr)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,3 +60,20 @@ def test_bad_scene_and_unwritable_folder(tmp_path, scene_file):
     blocker.write_text("")
     r = run(scene_file, "--path", "db", "--out", blocker / "sub", cwd=tmp_path)
     assert r.returncode == 2 and "cannot write" in r.stderr
+
+
+def test_svg_frames_of_a_lesson_with_no_display(tmp_path, cl_engine):
+    lesson = Path(__file__).resolve().parents[1] / "resources" / "lessons" / "002-stride-2-inserted-zeros.json"
+    out = tmp_path / "svg"
+    r = run(lesson, "--path", "dx-gather", "--out", out, "--format", "svg", "--step", 1, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "frame 1/1" in r.stderr
+    svg = (out / "dx-gather-0001.svg").read_text()
+    assert "dZ_pad 1×1×7×7" in svg and "<image" in svg
+
+
+def test_a_step_off_the_path_fails_and_writes_nothing(scene_file, tmp_path):
+    out = tmp_path / "o"
+    r = run(scene_file, "--path", "db", "--step", 99, "--out", out, cwd=tmp_path)
+    assert r.returncode == 2 and "step 99 is not on the db path" in r.stderr and "nothing was written" in r.stderr
+    assert list(out.iterdir()) == []

@@ -9,13 +9,17 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..compute import describe
 from ..core import links, presets
 from ..core.lessons import lesson_titles
+from ..core.tensorfiles import scene_tensors, write_tensors
+from ..core.torchcode import torch_script
 from ..core.activations import ACTIVATIONS
 from ..core.losses import LOSSES
 from ..core.pipeline import POOLS
 from ..core.scene import load_scene
 from ..core.spec import PADDING_MODES
 from ..core.steps import PATH_TITLES, PATHS
+from . import exporting
 from .document import Document
+from .exporting import PathExportDialog, StepExportDialog
 from .tensorview import TensorView
 
 
@@ -124,6 +128,7 @@ class InputCanvas(TensorView):
         self.plane_index = (0, 0)
         self._painting = False
         self.glw.viewport().installEventFilter(self)
+        self.glw.setContextMenuPolicy(QtCore.Qt.NoContextMenu)     # the right button erases here
 
     def set_array(self, name: str, array: np.ndarray, label: str) -> None:
         self.target_name, self.array = name, array.copy()
@@ -240,6 +245,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.file_path: Path | None = None
         self.font_scale = 1.0
         self.presenting = False
+        self._revealed, self._hidden_now = False, False
         self.setWindowTitle("convviz")
         self.setAcceptDrops(True)
         self.views: list[TensorView] = []
@@ -435,9 +441,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.path_selector.setFocusPolicy(QtCore.Qt.NoFocus)
         top.addWidget(QtWidgets.QLabel("Path:"))
         top.addWidget(self.path_selector)
-        self.stage_title = QtWidgets.QLabel()
-        self.stage_title.setStyleSheet("font-size: 18px; font-weight: bold;")
-        top.addWidget(self.stage_title, 1)
+        top.addStretch(1)
+        self.predict_badge = QtWidgets.QLabel("predict the next cell: press → to reveal")
+        self.predict_badge.setStyleSheet("color: #6a1b9a; font-weight: bold;")
+        self.predict_badge.hide()
+        top.addWidget(self.predict_badge)
         self.sel_n, self.sel_c = _spin(0, 15, 0, "batch index shown"), _spin(0, 31, 0, "channel shown")
         for lab, w in (("n", self.sel_n), ("c", self.sel_c)):
             w.setFocusPolicy(QtCore.Qt.ClickFocus)          # arrow keys belong to the player
@@ -445,23 +453,33 @@ class MainWindow(QtWidgets.QMainWindow):
             top.addWidget(w)
             w.valueChanged.connect(self._show_position)
         lay.addLayout(top)
+        # the stage area: what a composite export shows (no controls in it)
+        self.stage_area = QtWidgets.QWidget()
+        self.stage_area.setObjectName("stageArea")
+        self.stage_area.setAutoFillBackground(True)
+        area = QtWidgets.QVBoxLayout(self.stage_area)
+        area.setContentsMargins(0, 0, 0, 0)
+        self.stage_title = QtWidgets.QLabel()
+        self.stage_title.setStyleSheet("font-size: 18px; font-weight: bold;")
+        area.addWidget(self.stage_title)
         self.lesson_banner = QtWidgets.QLabel(wordWrap=True)
         self.lesson_banner.setObjectName("lessonBanner")
         self.lesson_banner.setAccessibleName("lesson")
         self.lesson_banner.setStyleSheet("background: #fff8e1; border-left: 4px solid #f0a000; padding: 6px;"
                                          " font-size: 14px;")
         self.lesson_banner.hide()
-        lay.addWidget(self.lesson_banner)
+        area.addWidget(self.lesson_banner)
         self.stage_text = QtWidgets.QLabel(wordWrap=True)
         self.stage_text.setStyleSheet("font-size: 14px;")
-        lay.addWidget(self.stage_text)
+        area.addWidget(self.stage_text)
         self.formula = QtWidgets.QLabel(wordWrap=True)
         self.formula.setObjectName("formulaLine")
         self.formula.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.formula.setStyleSheet("font-family: monospace; font-size: 14px; background: #f4f4f4; padding: 6px;")
-        lay.addWidget(self.formula)
+        area.addWidget(self.formula)
         self.view_grid = QtWidgets.QGridLayout()
-        lay.addLayout(self.view_grid, 1)
+        area.addLayout(self.view_grid, 1)
+        lay.addWidget(self.stage_area, 1)
         self.player = StepPlayer(self.doc)
         lay.addWidget(self.player)
         self.setCentralWidget(centre)
@@ -477,7 +495,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu = m.addMenu("Recent")
         self._refresh_recent()
         m.addSeparator()
-        m.addAction("Export step as PNG…", self.export_png_dialog)
+        m.addAction("Export step…", self.export_step_dialog).setShortcut(QtGui.QKeySequence("Ctrl+E"))
+        m.addAction("Export every step of the path…", self.export_path_dialog)
+        m.addAction("Export tensors (.npy, CSV)…", self.export_tensors_dialog)
+        m.addSeparator()
         m.addAction("Quit", self.close).setShortcut(QtGui.QKeySequence.Quit)
         lessons_menu = self.menuBar().addMenu("&Lessons")
         lessons_menu.setObjectName("lessonsMenu")
@@ -490,6 +511,9 @@ class MainWindow(QtWidgets.QMainWindow):
         redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
         e.addAction(undo)
         e.addAction(redo)
+        e.addSeparator()
+        e.addAction("Copy step as image", self.copy_step).setShortcut(QtGui.QKeySequence("Ctrl+Shift+C"))
+        e.addAction("Copy as PyTorch code", self.copy_torch_code)
         v = self.menuBar().addMenu("&View")
         self.values_action = v.addAction("Values in cells", self._show_position)
         self.values_action.setCheckable(True)
@@ -497,6 +521,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.values_action.setShortcut(QtGui.QKeySequence("V"))
         self.cb_action = v.addAction("Colour-blind-safe colours", self._show_position)
         self.cb_action.setCheckable(True)
+        self.predict_action = v.addAction("Predict the next cell")
+        self.predict_action.setCheckable(True)
+        self.predict_action.toggled.connect(self._show_position)
+        self.predict_action.setShortcut(QtGui.QKeySequence("P"))
+        self.predict_action.setToolTip("hide the value each step computes until the next → (or PageDown, space)")
         v.addAction("Presentation mode", self.toggle_presentation).setShortcut(QtGui.QKeySequence("F11"))
         v.addAction("Larger", lambda: self.scale_fonts(1.15)).setShortcut(QtGui.QKeySequence("Ctrl+="))
         v.addAction("Smaller", lambda: self.scale_fonts(1 / 1.15)).setShortcut(QtGui.QKeySequence("Ctrl+-"))
@@ -634,6 +663,9 @@ class MainWindow(QtWidgets.QMainWindow):
         si, k = path.position(self.doc.position)
         stage = path.stages[si]
         step = stage.step(k) if k is not None else None
+        where = (id(self.doc.model), self.doc.path_name, self.doc.position)
+        if where != getattr(self, "_where", None):           # a new step: its value starts hidden
+            self._where, self._revealed = where, False
         self.stage_title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}")
         self.stage_text.setText(stage.text)
         self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
@@ -665,6 +697,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     v.set_highlights("target", [step.cell])
             self.view_grid.addWidget(v, i // cols, i % cols)
             v.show()                    # after addWidget: reparenting hides a widget
+        self._hide_prediction(step, {s.role: self.views[i] for i, s in enumerate(shown)})
         self.player.refresh()
 
     def _plane_for(self, shown, step) -> tuple:
@@ -849,13 +882,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def keyPressEvent(self, ev):
         key = ev.key()
-        actions = {QtCore.Qt.Key_Right: lambda: self.doc.step_by(1), QtCore.Qt.Key_Left: lambda: self.doc.step_by(-1),
-                   QtCore.Qt.Key_PageDown: lambda: self.doc.step_by(1),
+        actions = {QtCore.Qt.Key_Right: self.forward, QtCore.Qt.Key_Left: lambda: self.doc.step_by(-1),
+                   QtCore.Qt.Key_PageDown: self.forward,
                    QtCore.Qt.Key_PageUp: lambda: self.doc.step_by(-1),
                    QtCore.Qt.Key_Down: lambda: self.doc.stage_by(1), QtCore.Qt.Key_Up: lambda: self.doc.stage_by(-1),
                    QtCore.Qt.Key_Home: lambda: self.doc.set_position(0),
                    QtCore.Qt.Key_End: lambda: self.doc.set_position(10 ** 12),
-                   QtCore.Qt.Key_Space: self.player.toggle}
+                   QtCore.Qt.Key_Space: lambda: self.forward() if self.predicting else self.player.toggle()}
         if key in actions and not isinstance(self.focusWidget(), (QtWidgets.QAbstractSpinBox, QtWidgets.QLineEdit)):
             actions[key]()
             ev.accept()
@@ -864,6 +897,35 @@ class MainWindow(QtWidgets.QMainWindow):
             self.toggle_presentation()
             return
         super().keyPressEvent(ev)
+
+    # ------------------------------------------------------------ predict the next cell
+
+    @property
+    def predicting(self) -> bool:
+        return self.predict_action.isChecked()
+
+    def forward(self):
+        """The next step; in predict mode the first press reveals the hidden value, the second moves on."""
+        if self.predicting and self._hidden_now:
+            self._revealed = True
+            self._show_position()
+            return
+        self.doc.step_by(1)
+
+    def _hide_prediction(self, step, views_by_role: dict) -> None:
+        """Cover the cells this step writes and the result of its formula, until revealed."""
+        self._hidden_now = False
+        self.predict_badge.setVisible(self.predicting)
+        if not self.predicting or self._revealed or step is None:
+            return
+        cells = [c for c, _ in step.writes] if step.writes else [step.cell]
+        view = views_by_role.get(step.role)
+        if view is None:
+            return
+        view.set_hidden(cells)
+        head, sep, _ = step.formula.rpartition(" = ")
+        self.formula.setText(self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?"))
+        self._hidden_now = True
 
     # ------------------------------------------------------------ presentation
 
@@ -1022,10 +1084,101 @@ class MainWindow(QtWidgets.QMainWindow):
             ev.acceptProposedAction()
             return
 
-    def export_png_dialog(self):
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export step", "step.png", "PNG (*.png)")
+    # ------------------------------------------------------------ export
+
+    def _report(self, message: str, ok: bool = True) -> None:
+        if ok:
+            self.statusBar().showMessage(message, 6000)
+        else:
+            QtWidgets.QMessageBox.warning(self, "Export", message)
+
+    def export_step(self, path, fmt: str | None = None, width: int | None = None, dpi: int | None = None):
+        """The whole current step (titles, text, formula, every tensor) as one PNG or SVG."""
+        fmt = fmt or Path(path).suffix.lstrip(".").lower()
+        if fmt == "svg":
+            exporting.save_svg(self.stage_area, path, f"convviz — {self.stage_title.text()}", self.formula.text())
+        elif fmt == "png":
+            exporting.save_png(self.stage_area, path, width, dpi)
+        else:
+            raise ValueError(f"a step exports as png or svg, not {fmt!r}")
+
+    def export_step_dialog(self):
+        dialog = StepExportDialog(self, self.stage_area.width())
+        if dialog.exec() != QtWidgets.QDialog.Accepted:
+            return
+        fmt, width, dpi = dialog.choice()
+        stem = f"{self.doc.path_name}-{self.doc.position:04d}"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export step", f"{stem}.{fmt}",
+                                                        f"{fmt.upper()} (*.{fmt})")
         if path:
-            self.centralWidget().grab().save(path)
+            try:
+                self.export_step(path, fmt, width, dpi)
+                self._report(f"wrote {path}")
+            except OSError as exc:
+                self._report(str(exc), ok=False)
+
+    def copy_step(self):
+        exporting.copy_image(exporting.render_image(self.stage_area, max(1920, self.stage_area.width())))
+        self._report("the step is on the clipboard as an image")
+
+    def export_path(self, folder, fmt: str = "png", width: int | None = None, show_progress: bool = True):
+        """Every step of the current path; a progress dialog whose Cancel writes nothing. Returns the files."""
+        progress = None
+        dialog = None
+        if show_progress:
+            n = self.doc.path().n_positions
+            dialog = QtWidgets.QProgressDialog(f"Exporting {n} steps of the {self.doc.path_name} path…", "Cancel",
+                                               0, n, self)
+            dialog.setWindowModality(QtCore.Qt.WindowModal)
+            dialog.setMinimumDuration(400)
+
+            def progress(i, total):
+                dialog.setValue(i)
+                QtWidgets.QApplication.processEvents()
+                return not dialog.wasCanceled()
+        try:
+            return exporting.write_path(self, folder, fmt, width, progress=progress)
+        finally:
+            if dialog is not None:
+                dialog.reset()
+                dialog.deleteLater()
+
+    def export_path_dialog(self):
+        dialog = PathExportDialog(self, str(Path.home()))
+        if dialog.exec() != QtWidgets.QDialog.Accepted:
+            return
+        folder, fmt, width = dialog.choice()
+        try:
+            files = self.export_path(folder, fmt, width)
+            self._report(f"wrote {len(files)} file(s) to {folder}")
+        except exporting.ExportCancelled:
+            self._report("export cancelled; nothing was written")
+        except (OSError, ValueError) as exc:
+            self._report(f"the export failed, nothing was written: {exc}", ok=False)
+
+    def export_tensors(self, folder) -> list[Path]:
+        arrays = scene_tensors(self.doc.shown.tensors, self.doc.results)
+        return write_tensors(folder, arrays)
+
+    def export_tensors_dialog(self):
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export the tensors into")
+        if folder:
+            try:
+                files = self.export_tensors(folder)
+                self._report(f"wrote {len(files)} files (.npy and .csv) to {folder}")
+            except OSError as exc:
+                self._report(f"the export failed, nothing was written: {exc}", ok=False)
+
+    def copy_torch_code(self) -> str | None:
+        self.doc._sync_scene()
+        try:
+            code = torch_script(self.doc.scene)
+        except ValueError as exc:
+            self._on_problem(str(exc))
+            return None
+        QtWidgets.QApplication.clipboard().setText(code)
+        self._report("PyTorch code for this scene is on the clipboard: run it to check every gradient")
+        return code
 
     def autosave(self):
         if self.autosave_path is None:

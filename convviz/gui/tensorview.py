@@ -1,9 +1,13 @@
 """One tensor as a pyqtgraph heatmap: title with role and shape, colour bar, values, outlines."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
+
+from . import exporting
 
 pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", background="w", foreground="k")
 
@@ -78,8 +82,19 @@ class TensorView(QtWidgets.QWidget):
             item = QtWidgets.QGraphicsPathItem()
             item.setPen(pen)
             item.setZValue(10 + len(self._outlines))
+            item.setVisible(False)
             self.plot.addItem(item)
             self._outlines[kind] = item
+        self._hidden: set = set()
+        self._cover = QtWidgets.QGraphicsPathItem()
+        self._cover.setBrush(QtGui.QBrush(QtGui.QColor(200, 200, 200)))
+        self._cover.setPen(pg.mkPen((120, 120, 120), width=1))
+        self._cover.setZValue(4)                  # over the image, under the values and the outlines
+        self._cover.setVisible(False)
+        self.plot.addItem(self._cover)
+        self.plot.vb.sigResized.connect(self._resized)
+        self.glw.setContextMenuPolicy(QtCore.Qt.CustomContextMenu)
+        self.glw.customContextMenuRequested.connect(lambda pos: self.context_menu().exec(self.glw.mapToGlobal(pos)))
         self.glw.scene().sigMouseMoved.connect(self._mouse_moved)
         self.glw.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.setObjectName(f"view:{role}")
@@ -95,6 +110,8 @@ class TensorView(QtWidgets.QWidget):
             self.setObjectName(f"view:{role}")
             self.setAccessibleName(f"{role} heatmap")
         self.data, self.index = data, index
+        self._hidden = set()
+        self._cover.setVisible(False)
         plane = plane_of(data, index).astype(np.float32)
         where = f" [{', '.join(str(i) for i in index[:max(0, data.ndim - 2)])}]" if data.ndim > 2 else ""
         size = int(14 * self.font_scale)
@@ -127,29 +144,45 @@ class TensorView(QtWidgets.QWidget):
         self._update_values(plane, levels)
 
     def _update_values(self, plane: np.ndarray, levels) -> None:
+        self._values_for = (plane, levels)
         for t in self._texts:
             t.setVisible(False)
         if not self.show_values or max(plane.shape) > VALUE_LIMIT:
             return
         h, w = plane.shape
+        labels = [_short(float(v)) for v in plane.ravel()]
+        # the text must fit its cell: shrink it for long numbers and small cells, or leave it out
+        vb = self.plot.vb.boundingRect()
+        cell_px = min(vb.width() / w, vb.height() / h) if vb.width() > 1 else 48.0
+        longest = max(len(s) for s in labels)
+        base = (12 if max(h, w) > 8 else 15) * self.font_scale
+        px = int(min(base, 0.92 * cell_px / (0.62 * max(longest, 2)), 0.55 * cell_px))
+        if px < 7:
+            return
         need = h * w
         while len(self._texts) < need:
             t = pg.TextItem(anchor=(0.5, 0.5))
             t.setZValue(5)
             self.plot.addItem(t)
             self._texts.append(t)
-        font = QtGui.QFont("Sans", max(6, int((9 if max(h, w) > 8 else 11) * self.font_scale)))
+        font = QtGui.QFont("Sans")
+        font.setPixelSize(px)
         span = max(abs(levels[0]), abs(levels[1])) or 1.0
         for k in range(need):
             y, x = divmod(k, w)
             v = float(plane[y, x])
             t = self._texts[k]
-            t.setText(_short(v))
+            t.setText(labels[k])
             t.setFont(font)
             light = abs(v) > 0.6 * span if levels[0] < 0 else v < levels[0] + 0.5 * (levels[1] - levels[0])
             t.setColor((255, 255, 255) if light else (20, 20, 20))
             t.setPos(x + 0.5, y + 0.5)
             t.setVisible(True)
+        self._apply_hidden_texts()
+
+    def _resized(self) -> None:
+        if getattr(self, "_values_for", None) is not None:
+            self._update_values(*self._values_for)
 
     def set_highlights(self, kind: str, cells) -> None:
         """Outline the cells (full tensor indices) that lie in the plane on screen.
@@ -172,10 +205,65 @@ class TensorView(QtWidgets.QWidget):
             else:
                 _outline(path, yx, plane_of(self.data, self.index).shape)
         self._outlines[kind].setPath(path)
+        self._outlines[kind].setVisible(not path.isEmpty())     # an empty path makes a broken SVG element
+
+    def set_hidden(self, cells) -> None:
+        """Cover these cells and print '?' in them: the value a student is asked to predict."""
+        self._hidden = set()
+        path = QtGui.QPainterPath()
+        if self.data is not None and self.data.ndim >= 2:
+            lead_n = self.data.ndim - 2
+            for cell in cells:
+                if tuple(cell[:lead_n]) == tuple(self.index[:lead_n]):
+                    y, x = cell[-2], cell[-1]
+                    self._hidden.add((y, x))
+                    path.addRect(QtCore.QRectF(x, y, 1, 1))
+        self._cover.setPath(path)
+        self._cover.setVisible(not path.isEmpty())
+        self._apply_hidden_texts()
+
+    def _apply_hidden_texts(self) -> None:
+        if self.data is None or not self._hidden:
+            return
+        w = plane_of(self.data, self.index).shape[1]
+        for y, x in self._hidden:
+            k = y * w + x
+            if k < len(self._texts) and self._texts[k].isVisible():
+                self._texts[k].setText("?")
+                self._texts[k].setColor((20, 20, 20))
 
     def clear_highlights(self) -> None:
         for kind in self._outlines:
             self.set_highlights(kind, [])
+
+    # ------------------------------------------------------------ export
+
+    def context_menu(self) -> QtWidgets.QMenu:
+        """Right-click: this view as PNG or SVG, or onto the clipboard."""
+        menu = QtWidgets.QMenu(self)
+        menu.addAction("Export view as PNG…", lambda: self._export_dialog("png"))
+        menu.addAction("Export view as SVG…", lambda: self._export_dialog("svg"))
+        menu.addAction("Copy view", lambda: exporting.copy_image(exporting.render_image(self, 2 * self.width())))
+        return menu
+
+    def export(self, path, fmt: str | None = None, width: int | None = None) -> None:
+        fmt = fmt or Path(path).suffix.lstrip(".").lower()
+        if fmt == "svg":
+            exporting.save_svg(self, path, f"convviz — {self.role}")
+        elif fmt == "png":
+            exporting.save_png(self, path, width or 2 * self.width())
+        else:
+            raise ValueError(f"a view exports as png or svg, not {fmt!r}")
+
+    def _export_dialog(self, fmt: str) -> None:
+        name = "".join(ch if ch.isalnum() else "_" for ch in self.role) or "view"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {self.role}", f"{name}.{fmt}",
+                                                        f"{fmt.upper()} (*.{fmt})")
+        if path:
+            try:
+                self.export(path, fmt)
+            except OSError as exc:
+                QtWidgets.QMessageBox.warning(self, "Cannot export", str(exc))
 
     # ------------------------------------------------------------ mouse
 
@@ -220,9 +308,12 @@ def _outline(path: QtGui.QPainterPath, yx: np.ndarray, shape: tuple[int, int]) -
 
 
 def _short(v: float) -> str:
+    """At most about 5 characters: 0.25, −3.5, 264, 1.2e+05, 3.1e−04."""
     if v == 0:
         return "0"
     a = abs(v)
+    if 100 <= a < 99999.5:
+        return f"{v:.0f}".replace("-", "−")
     s = f"{v:.2f}" if 0.01 <= a < 100 else f"{v:.1e}"
     if "." in s and "e" not in s:
         s = s.rstrip("0").rstrip(".")

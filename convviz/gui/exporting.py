@@ -1,0 +1,193 @@
+"""Pictures of what is on screen: one view, the whole step (composite), every step of a path.
+
+PNG at a chosen width (or for print at 300 dpi), SVG, the clipboard, numbered frames and
+an animated GIF. Used by the window's menus and by the headless ``convviz export``; a
+path is written to a temporary folder and moved into place only when every frame is
+done, so a failure or a cancel leaves nothing partial.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+PRINT_DPI = 300
+FORMATS = ("png", "svg", "gif")
+
+
+class ExportCancelled(Exception):
+    """The person pressed Cancel; nothing was written."""
+
+
+def print_width(cm: float, dpi: int = PRINT_DPI) -> int:
+    """Pixels for a picture ``cm`` wide printed at ``dpi``."""
+    return max(1, round(cm / 2.54 * dpi))
+
+
+def render_image(widget: QtWidgets.QWidget, width: int | None = None, dpi: int | None = None) -> QtGui.QImage:
+    """The widget as it looks, redrawn (not scaled up) at ``width`` pixels: text and lines stay sharp."""
+    w0, h0 = max(1, widget.width()), max(1, widget.height())
+    width = int(width or w0)
+    f = width / w0
+    img = QtGui.QImage(width, max(1, round(h0 * f)), QtGui.QImage.Format_ARGB32)
+    img.fill(QtGui.QColor("white"))
+    if dpi:
+        dpm = round(dpi / 0.0254)
+        img.setDotsPerMeterX(dpm)
+        img.setDotsPerMeterY(dpm)
+    painter = QtGui.QPainter(img)
+    painter.setRenderHints(QtGui.QPainter.Antialiasing | QtGui.QPainter.TextAntialiasing)
+    painter.scale(f, f)
+    widget.render(painter, QtCore.QPoint(), QtGui.QRegion(),
+                  QtWidgets.QWidget.DrawWindowBackground | QtWidgets.QWidget.DrawChildren)
+    painter.end()
+    return img
+
+
+def save_png(widget, path, width: int | None = None, dpi: int | None = None) -> QtGui.QImage:
+    img = render_image(widget, width, dpi)
+    if not img.save(str(path), "PNG"):
+        raise OSError(f"cannot write {path}")
+    return img
+
+
+def save_svg(widget: QtWidgets.QWidget, path, title: str = "convviz", description: str = "") -> None:
+    """The widget as SVG: text stays text, heatmaps are embedded images."""
+    from PySide6 import QtSvg
+    w, h = max(1, widget.width()), max(1, widget.height())
+    gen = QtSvg.QSvgGenerator()
+    gen.setFileName(str(path))
+    gen.setSize(QtCore.QSize(w, h))
+    gen.setViewBox(QtCore.QRect(0, 0, w, h))
+    gen.setTitle(title)
+    gen.setDescription(description)
+    painter = QtGui.QPainter()
+    if not painter.begin(gen):
+        raise OSError(f"cannot write {path}")
+    widget.render(painter, QtCore.QPoint(), QtGui.QRegion(),
+                  QtWidgets.QWidget.DrawWindowBackground | QtWidgets.QWidget.DrawChildren)
+    painter.end()
+    if not Path(path).exists() or Path(path).stat().st_size == 0:
+        raise OSError(f"cannot write {path}")
+
+
+def copy_image(img: QtGui.QImage) -> None:
+    QtWidgets.QApplication.clipboard().setImage(img)
+
+
+def write_path(win, out, fmt: str = "png", width: int | None = None, positions=None, progress=None) -> list[Path]:
+    """Every step (or ``positions``) of the window's current path as numbered frames or one GIF.
+
+    ``progress(done, total)`` is called after each frame; returning False cancels
+    (ExportCancelled, nothing written). The window goes back to the step it was on.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    doc = win.doc
+    name, keep = doc.path_name, doc.position
+    n = doc.path().n_positions
+    todo = list(range(n)) if positions is None else [int(p) for p in positions]
+    bad = [p for p in todo if not 0 <= p < n]
+    if bad:
+        raise ValueError(f"step {bad[0]} is not on the {name} path, which has steps 0 to {n - 1}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    try:
+        with tempfile.TemporaryDirectory(dir=out, prefix=".convviz-export-") as tmp:
+            frames = []
+            for i, p in enumerate(todo):
+                doc.set_position(p)
+                QtWidgets.QApplication.processEvents()
+                stem = Path(tmp) / f"{name}-{p:04d}"
+                if fmt == "svg":
+                    save_svg(win.stage_area, stem.with_suffix(".svg"), f"convviz — {name}, step {p}")
+                    frames.append(stem.with_suffix(".svg"))
+                else:
+                    save_png(win.stage_area, stem.with_suffix(".png"), width)
+                    frames.append(stem.with_suffix(".png"))
+                if progress is not None and progress(i + 1, len(todo)) is False:
+                    raise ExportCancelled()
+            if fmt == "gif":
+                frames = [_gif(frames, Path(tmp) / f"{name}.gif")]
+            for f in frames:
+                shutil.move(str(f), out / f.name)
+                written.append(out / f.name)
+    finally:
+        doc.set_position(keep)
+    return written
+
+
+def _gif(pngs: list[Path], gif: Path, ms_per_frame: int = 700) -> Path:
+    from PIL import Image
+    imgs = []
+    for f in pngs:
+        with Image.open(f) as im:
+            imgs.append(im.convert("P", palette=Image.ADAPTIVE, colors=255))
+    imgs[0].save(gif, save_all=True, append_images=imgs[1:], duration=ms_per_frame, loop=0)
+    return gif
+
+
+class StepExportDialog(QtWidgets.QDialog):
+    """Format and size of a composite picture of the step."""
+
+    def __init__(self, parent=None, screen_width: int = 1600):
+        super().__init__(parent)
+        self.setWindowTitle("Export the step")
+        form = QtWidgets.QFormLayout(self)
+        self.fmt = QtWidgets.QComboBox()
+        self.fmt.addItems(["PNG", "SVG"])
+        form.addRow("format", self.fmt)
+        self.by_width = QtWidgets.QRadioButton("width in pixels", checked=True)
+        self.width = QtWidgets.QSpinBox(minimum=200, maximum=8000, value=max(1920, screen_width), suffix=" px")
+        self.by_print = QtWidgets.QRadioButton(f"for print at {PRINT_DPI} dpi, width")
+        self.cm = QtWidgets.QDoubleSpinBox(minimum=2, maximum=60, value=16, suffix=" cm")
+        form.addRow(self.by_width, self.width)
+        form.addRow(self.by_print, self.cm)
+        self.fmt.currentTextChanged.connect(lambda t: [w.setEnabled(t == "PNG") for w in
+                                                       (self.by_width, self.width, self.by_print, self.cm)])
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok | QtWidgets.QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def choice(self) -> tuple[str, int, int | None]:
+        """(format, width in pixels, dpi or None)."""
+        if self.by_print.isChecked():
+            return self.fmt.currentText().lower(), print_width(self.cm.value()), PRINT_DPI
+        return self.fmt.currentText().lower(), self.width.value(), None
+
+
+class PathExportDialog(QtWidgets.QDialog):
+    """Where and how to write every step of the path."""
+
+    def __init__(self, parent=None, folder: str = ""):
+        super().__init__(parent)
+        self.setWindowTitle("Export every step of the path")
+        form = QtWidgets.QFormLayout(self)
+        row = QtWidgets.QHBoxLayout()
+        self.folder = QtWidgets.QLineEdit(folder)
+        browse = QtWidgets.QPushButton("…")
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.folder)
+        row.addWidget(browse)
+        form.addRow("folder", row)
+        self.fmt = QtWidgets.QComboBox()
+        self.fmt.addItems(["PNG frames", "SVG frames", "animated GIF"])
+        form.addRow("as", self.fmt)
+        self.width = QtWidgets.QSpinBox(minimum=200, maximum=8000, value=1600, suffix=" px")
+        form.addRow("width", self.width)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok | QtWidgets.QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self):
+        d = QtWidgets.QFileDialog.getExistingDirectory(self, "Export into", self.folder.text())
+        if d:
+            self.folder.setText(d)
+
+    def choice(self) -> tuple[str, str, int]:
+        return self.folder.text(), ("png", "svg", "gif")[self.fmt.currentIndex()], self.width.value()
