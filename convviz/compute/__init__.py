@@ -54,6 +54,9 @@ def shutdown() -> None:
         return
     try:
         engine.queue.finish()
+        for buf in engine._constants.values():
+            buf.release()
+        engine._constants.clear()
         engine.pool.stop_holding()
         engine.pool.free_held()
     except Exception:

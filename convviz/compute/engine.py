@@ -23,6 +23,7 @@ from .devices import Choice, choose_device
 log = logging.getLogger(__name__)
 
 VW = 8          # outputs per work-item along a row (float8)
+CONSTANTS_KEPT = 64   # small read-only device arrays kept between calls
 LOCAL0 = 16     # work-group size along the first dimension (the runtime vectorises across it)
 
 
@@ -74,6 +75,7 @@ class ClEngine:
         self.description = f"OpenCL · {self.choice.chosen.label}"
         self.build_seconds = 0.0
         self._programs: dict = {}
+        self._constants: dict = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ plumbing
@@ -99,6 +101,21 @@ class ClEngine:
         a = np.ascontiguousarray(a, dtype=dtype)
         buf = self.pool.allocate(max(a.nbytes, 4))
         self.cl.enqueue_copy(self.queue, buf, a, is_blocking=False)
+        return buf
+
+    def constant(self, a: np.ndarray, dtype=np.float32):
+        """A device copy of a small array that never changes (index maps, zero bias), kept
+        between calls: a new upload per call cost more than the kernels on small images."""
+        a = np.ascontiguousarray(a, dtype=dtype)
+        key = (a.dtype.str, a.shape, a.tobytes())
+        with self._lock:
+            buf = self._constants.pop(key, None)
+            if buf is None:
+                buf = self.cl.Buffer(self.ctx, self.cl.mem_flags.READ_ONLY | self.cl.mem_flags.COPY_HOST_PTR,
+                                     hostbuf=a if a.nbytes else np.zeros(1, dtype))
+            self._constants[key] = buf                   # most recently used last
+            while len(self._constants) > CONSTANTS_KEPT:
+                self._constants.pop(next(iter(self._constants)))
         return buf
 
     def empty(self, nbytes: int):
@@ -134,7 +151,7 @@ class ClEngine:
         dst_h, dst_w = len(rows), len(cols)
         dst = self.empty(planes * dst_h * dst_w * 4)
         self.run(self.program("remap2d"), (dst_h, planes), src, dst,
-                 self.upload(rows, np.int32), self.upload(cols, np.int32),
+                 self.constant(rows, np.int32), self.constant(cols, np.int32),
                  self.i32(src_hw[0]), self.i32(src_hw[1]), self.i32(dst_h), self.i32(dst_w))
         return dst, (dst_h, dst_w)
 
@@ -143,8 +160,8 @@ class ClEngine:
         cp, ci = _csr(cols, dst_hw[1])
         dst = self.empty(planes * dst_hw[0] * dst_hw[1] * 4)
         self.run(self.program("remap2d_adjoint"), (dst_hw[1], dst_hw[0], planes), src, dst,
-                 self.upload(rp, np.int32), self.upload(ri, np.int32),
-                 self.upload(cp, np.int32), self.upload(ci, np.int32),
+                 self.constant(rp, np.int32), self.constant(ri, np.int32),
+                 self.constant(cp, np.int32), self.constant(ci, np.int32),
                  self.i32(src_hw[0]), self.i32(src_hw[1]), self.i32(dst_hw[0]), self.i32(dst_hw[1]))
         return dst
 
@@ -273,7 +290,7 @@ class ClEngine:
         wf = self.flip_kernel_buf(w_buf, w_shape, spec.groups)
         plain = ConvSpec(spec.kernel, (1, 1), (0, 0, 0, 0), spec.dilation, spec.groups)
         wf_shape = (cin, cout // spec.groups) + tuple(spec.kernel)
-        dx = self._forward_buf(dz, dz_hw, n, wf, wf_shape, self.upload(np.zeros(cin, np.float32)), plain, target)
+        dx = self._forward_buf(dz, dz_hw, n, wf, wf_shape, self.constant(np.zeros(cin, np.float32)), plain, target)
         if spec.padding_mode == "zeros":
             return dx
         rows_p, cols_p = spec.pad_maps(hw)
