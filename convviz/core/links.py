@@ -5,6 +5,8 @@ Z, A, P and their gradients; (q, c, m, n′) for W and dW.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .spec import ConvSpec, PoolSpec
 
 
@@ -58,19 +60,27 @@ def influence(spec: ConvSpec, w_shape, x_hw, out_hw, cell) -> dict[str, list]:
             "X_pad": sorted({p[2] for p in pairs}), "pairs": pairs}
 
 
-def tap_support(spec: ConvSpec, w_shape, dz_shape, tap) -> dict[str, list[tuple]]:
-    """For dW[q,c,m,n′]: the shifted X_pad cells and the dZ cells multiplied and summed for it."""
+def tap_support_arrays(spec: ConvSpec, w_shape, dz_shape, tap) -> tuple[np.ndarray, np.ndarray]:
+    """tap_support as two (K, 4) int arrays: the X_pad cells and the dZ cells, pair by pair."""
     q, c, m, nn = tap
     cout, cin_g = w_shape[:2]
     g = q // (cout // spec.groups)
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
-    xs, dzs = [], []
-    for n in range(dz_shape[0]):
-        for i in range(dz_shape[2]):
-            for j in range(dz_shape[3]):
-                xs.append((n, g * cin_g + c, sh * i + dh * m, sw * j + dw * nn))
-                dzs.append((n, q, i, j))
-    return {"X_pad": xs, "dZ": dzs}
+    n, i, j = (a.ravel() for a in np.meshgrid(np.arange(dz_shape[0]), np.arange(dz_shape[2]),
+                                                np.arange(dz_shape[3]), indexing="ij"))
+    xs = np.stack([n, np.full_like(n, g * cin_g + c), sh * i + dh * m, sw * j + dw * nn], axis=1)
+    dzs = np.stack([n, np.full_like(n, q), i, j], axis=1)
+    return xs, dzs
+
+
+def tap_support(spec: ConvSpec, w_shape, dz_shape, tap) -> dict[str, list[tuple]]:
+    """For dW[q,c,m,n′]: the shifted X_pad cells and the dZ cells multiplied and summed for it."""
+    xs, dzs = tap_support_arrays(spec, w_shape, dz_shape, tap)
+    return {"X_pad": as_tuples(xs), "dZ": as_tuples(dzs)}
+
+
+def as_tuples(a: np.ndarray) -> list[tuple]:
+    return list(zip(*(col.tolist() for col in a.T)))
 
 
 def pool_window(spec: PoolSpec, a_shape, cell) -> list[tuple]:

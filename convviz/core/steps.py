@@ -397,10 +397,10 @@ class StepModel:
 
         def step(k):
             tap = _cell(r.dw_eff.shape, k)
-            sup = self.tap_support(tap)
-            xs, ds = sup["X_pad"], sup["dZ"]
-            terms = LazyTerms(r.x_pad[tuple(np.asarray(xs).T)], r.dz[tuple(np.asarray(ds).T)], xs, ds,
-                              "X_pad", "dZ")
+            xa, da = links.tap_support_arrays(self.spec, r.w_eff.shape, r.dz.shape, tap)
+            xs, ds = links.as_tuples(xa), links.as_tuples(da)
+            sup = {"X_pad": xs, "dZ": ds}
+            terms = LazyTerms(r.x_pad[tuple(xa.T)], r.dz[tuple(da.T)], xs, ds, "X_pad", "dZ")
             v = float(r.dw_eff[tap])
             return Step(k, dw_role, tap, terms, v, {**sup, dw_role: [tap]},
                         _terms_formula(f"{dw_role}{list(tap)}", terms, v))

@@ -146,8 +146,7 @@ class InputCanvas(TensorView):
         plane[max(0, y - r):y - r + self.brush_size, max(0, x - r):x - r + self.brush_size] = \
             0.0 if self.erase else self.brush_value
         scale = max(1.0, float(np.abs(self.array).max(initial=0)))
-        self.set_tensor(self.role, self.array, self.plot.titleLabel.text and f"{self.role} (painting)",
-                        self.plane_index, True, scale)
+        self.set_tensor(self.role, self.array, f"{self.role} (painting)", self.plane_index, True, scale)
 
     def _stroke_to(self, pos) -> None:
         erase, self.erase = self.erase, self.erase or self._erase_stroke

@@ -63,6 +63,13 @@ class TensorView(QtWidgets.QWidget):
         self._outlines: dict[str, QtWidgets.QGraphicsPathItem] = {}
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(0)
+        # the title is a Qt label, not the plot's: it wraps instead of widening the plot past its cell
+        self.title = QtWidgets.QLabel(wordWrap=True, alignment=QtCore.Qt.AlignCenter)
+        self.title.setObjectName("viewTitle")
+        self.title.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Minimum)
+        self.title.setStyleSheet("background: white; color: black; padding-top: 4px;")
+        layout.addWidget(self.title)
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setMinimumSize(120, 120)
         layout.addWidget(self.glw)
@@ -117,7 +124,7 @@ class TensorView(QtWidgets.QWidget):
         size = int(14 * self.font_scale)
         title = f"<span style='font-size:{size}px'><b>{label}</b>{where}</span>"
         if title != self._shown.get("title"):
-            self.plot.setTitle(title)
+            self.title.setText(title)
             self._shown["title"] = title
         scale = float(scale) if scale > 0 else 1.0
         if signed:
@@ -154,19 +161,20 @@ class TensorView(QtWidgets.QWidget):
         # the text must fit its cell: shrink it for long numbers and small cells, or leave it out
         vb = self.plot.vb.boundingRect()
         cell_px = min(vb.width() / w, vb.height() / h) if vb.width() > 1 else 48.0
-        longest = max(len(s) for s in labels)
-        base = (12 if max(h, w) > 8 else 15) * self.font_scale
-        px = int(min(base, 0.92 * cell_px / (0.62 * max(longest, 2)), 0.55 * cell_px))
+        font = QtGui.QFont("Sans")
+        px = int((12 if max(h, w) > 8 else 15) * self.font_scale)
+        font.setPixelSize(px)
+        widest = max(QtGui.QFontMetricsF(font).horizontalAdvance(s) for s in labels)
+        px = int(min(px, px * 0.86 * cell_px / max(widest, 1.0), 0.55 * cell_px))
         if px < 7:
             return
+        font.setPixelSize(px)
         need = h * w
         while len(self._texts) < need:
             t = pg.TextItem(anchor=(0.5, 0.5))
             t.setZValue(5)
             self.plot.addItem(t)
             self._texts.append(t)
-        font = QtGui.QFont("Sans")
-        font.setPixelSize(px)
         span = max(abs(levels[0]), abs(levels[1])) or 1.0
         for k in range(need):
             y, x = divmod(k, w)
