@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 VW = 8          # outputs per work-item along a row (float8)
 CONSTANTS_KEPT = 64   # small read-only device arrays kept between calls
+FWD_COB = 8    # output channels per work-item in the forward kernel
 LOCAL0 = 16     # work-group size along the first dimension (the runtime vectorises across it)
 
 
@@ -217,7 +218,7 @@ class ClEngine:
     def _forward_buf(self, xp, xp_hw, n, w_buf, w_shape, b_buf, spec: ConvSpec, out_hw):
         cout, cin_g, kh, kw = w_shape
         cout_g = cout // spec.groups
-        cob = min(8, cout_g)
+        cob = min(FWD_COB, cout_g)
         y = self.empty(n * cout * out_hw[0] * out_hw[1] * 4)
         k = self.program("conv2d_forward", KH=kh, KW=kw, SH=spec.stride[0], SW=spec.stride[1],
                          DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=cin_g, COUT_G=cout_g, COB=cob)
