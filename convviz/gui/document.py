@@ -136,10 +136,6 @@ class Document(QtCore.QObject):
         """A mouse stroke starts: its previews are one undo step, recorded by ``end_stroke``."""
         self._stroke_before = self.snapshot()
 
-    def preview(self, **tensors) -> None:
-        """Show a change while the stroke goes on, without an undo step."""
-        self.edit("preview", tensors=tensors, record=False)
-
     def end_stroke(self, text: str, *, config: dict | None = None, tensors: dict | None = None) -> bool:
         before, self._stroke_before = self._stroke_before, None
         ok = self.edit(text, config=config, tensors=tensors, record=before is None)
@@ -160,6 +156,7 @@ class Document(QtCore.QObject):
             self._sync_scene()
             if not self.busy:
                 self._start_job()
+                self.busy_changed.emit(True)
             return True                   # the newest request is picked up when the running one ends
         t0 = time.perf_counter()
         try:
@@ -177,7 +174,6 @@ class Document(QtCore.QObject):
 
     def _start_job(self) -> None:
         job, generation = self.pipeline.clone(), self._generation
-        was_busy = self.busy
         self._running = generation
 
         def work():
@@ -192,8 +188,6 @@ class Document(QtCore.QObject):
             self._job_done.emit(out)
 
         self._worker.submit(work)
-        if not was_busy:
-            self.busy_changed.emit(True)
 
     def _finish_job(self, out) -> None:
         generation, job, model, message, seconds = out
@@ -203,9 +197,10 @@ class Document(QtCore.QObject):
             self.shown, self.model = job, model
             if generation == self._generation:      # nothing changed meanwhile: keep its cache
                 self.pipeline._r, self.pipeline._valid = job._r, job._valid
-        self._running = None
         if generation != self._generation:
-            self._start_job()                       # only the newest request is computed next
+            self._start_job()                       # only the newest request is computed next: still busy
+        else:
+            self._running = None
         self._show_results()
         if not self.busy:
             self.busy_changed.emit(False)

@@ -198,7 +198,6 @@ class ImageImportDialog(QtWidgets.QDialog):
         self.setWindowTitle("Load image")
         self.setObjectName("imageImportDialog")
         iw, ih = image_size
-        self.image_hw = (ih, iw)
         form = QtWidgets.QFormLayout(self)
         form.addRow(QtWidgets.QLabel(f"<b>{name}</b>: {iw}×{ih} px"))
         self.h, self.w = _spin(1, 1024, int(input_hw[0]), "rows of the input"), _spin(1, 1024, int(input_hw[1]),
