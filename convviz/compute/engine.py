@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 VW = 8          # outputs per work-item along a row (float8)
 CONSTANTS_KEPT = 64   # small read-only device arrays kept between calls
+DW_COB = 2      # output channels per dW work-item: each X load serves them (4 measured slower)
+DW_ACCUMULATORS = 18  # float8 accumulators a dW work-item may hold (COB × taps)
 FWD_COB = 8    # output channels per work-item in the forward kernel
 LOCAL0 = 16     # work-group size along the first dimension (the runtime vectorises across it)
 
@@ -127,14 +129,17 @@ class ClEngine:
         self.cl.enqueue_copy(self.queue, out, buf)
         return out
 
-    def run(self, kernel, gsize, *args, exact: bool = False):
+    def run(self, kernel, gsize, *args, exact: bool = False, single: bool = False):
         """Launch over ``gsize``. Unless ``exact``, the first dimension is rounded up to a
         whole work-group (the kernel guards its bounds): left to itself the CPU runtime
         picks work-groups of one item for a size like 1038 = 2·3·173, which was ~40×
-        slower for a pad of a 1024² image."""
+        slower for a pad of a 1024² image. ``single``: one-item work-groups, for kernels
+        whose explicit vectors and many accumulators suffer when items share SIMD lanes."""
         g = [max(1, int(v)) for v in gsize]
         local = None
-        if not exact:
+        if single:
+            local = (1,) * len(g)
+        elif not exact:
             l0 = min(LOCAL0, 1 << (g[0] - 1).bit_length())
             g[0] = _round_up(g[0], l0)
             local = (l0,) + (1,) * (len(g) - 1)
@@ -258,13 +263,16 @@ class ClEngine:
 
         # dW: two-stage reduction over the (n, oh) rows
         rows_total = n * out_hw[0]
-        n_chunks, per = self._chunks(rows_total, cout * cin_g)
+        cob = max(c for c in range(1, DW_COB + 1)              # divides Cout/groups; accumulators fit
+                  if cout_g % c == 0 and (c == 1 or c * kh * kw <= DW_ACCUMULATORS))
+        co_items = spec.groups * (cout_g // cob)
+        n_chunks, per = self._chunks(rows_total, co_items * cin_g)
         part = self.empty(n_chunks * cout * cin_g * kh * kw * 4)
         k = self.program("conv2d_dw", KH=kh, KW=kw, SH=spec.stride[0], SW=spec.stride[1],
-                         DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=cin_g, COUT_G=cout_g)
-        self.run(k, (cin_g, cout, n_chunks), xp, dy_buf, part, self.i32(xp_hw[0]), self.i32(xp_hw[1]),
+                         DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=cin_g, COUT_G=cout_g, COB=cob)
+        self.run(k, (cin_g, co_items, n_chunks), xp, dy_buf, part, self.i32(xp_hw[0]), self.i32(xp_hw[1]),
                  self.i32(out_hw[0]), self.i32(out_hw[1]), self.i32(rows_total), self.i32(per),
-                 self.i32(spec.groups), exact=True)
+                 self.i32(spec.groups), exact=True, single=cob > 1)
         dw = self._reduce(part, n_chunks, cout * cin_g * kh * kw)
 
         # db: the same two stages over dy alone
