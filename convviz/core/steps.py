@@ -8,7 +8,7 @@ the engine (``Pipeline.op``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from collections.abc import Sequence
 from typing import Callable
 
@@ -55,7 +55,7 @@ class Shown:
 
     @property
     def signed(self) -> bool:
-        return self.role in GRADIENT_ROLES or bool(np.min(self.data, initial=0.0) < 0)
+        return self.role in GRADIENT_ROLES or bool(np.nanmin(self.data, initial=0.0) < 0)
 
 
 @dataclass
@@ -133,9 +133,26 @@ class Stage:
         return self.step_fn(k)
 
     def tensors_at(self, k: int | None) -> list[Shown]:
-        if k is None or self.state_fn is None:
+        """The tensors as they stand after step k.
+
+        Accumulating stages say so themselves (``state_fn``). A stage that computes the
+        cells of one tensor in row-major order shows that tensor filling up: the cells
+        after step k are NaN (not computed yet), so nothing gives the next value away.
+        """
+        if k is None or self.step_fn is None:
             return self.tensors
-        return self.state_fn(k)
+        if self.state_fn is not None:
+            return self.state_fn(k)
+        step = self.step(k)
+        out = []
+        for s in self.tensors:
+            if (s.role == step.role and not step.writes and len(step.cell) == s.data.ndim
+                    and int(np.ravel_multi_index(step.cell, s.data.shape)) == k):
+                filling = np.array(s.data, dtype=np.float32, copy=True)
+                filling.reshape(-1)[k + 1:] = np.nan
+                s = replace(s, data=filling)
+            out.append(s)
+        return out
 
 
 @dataclass

@@ -755,7 +755,8 @@ class MainWindow(QtWidgets.QMainWindow):
             if cells:
                 v.set_highlights("link", cells)
         value = float(np.asarray(view.data)[cell]) if view.data is not None and len(cell) == view.data.ndim else None
-        self.statusBar().showMessage(f"{view.role}{list(cell)}" + (f" = {value:.4g}" if value is not None else ""))
+        shown = "" if value is None else (" = (not computed yet)" if value != value else f" = {value:.4g}")
+        self.statusBar().showMessage(f"{view.role}{list(cell)}{shown}")
 
     # ------------------------------------------------------------ views -> model
 

@@ -132,7 +132,7 @@ class TensorView(QtWidgets.QWidget):
             levels = (-scale, scale)
         else:
             cmap = pg.colormap.get(SEQUENTIAL)
-            lo = float(np.min(data, initial=0.0))
+            lo = float(np.nanmin(data, initial=0.0))
             levels = (min(0.0, lo), scale if scale > lo else lo + 1.0)
         if cmap.name != self._shown.get("cmap"):
             self.bar.setColorMap(cmap)
@@ -157,7 +157,7 @@ class TensorView(QtWidgets.QWidget):
         if not self.show_values or max(plane.shape) > VALUE_LIMIT:
             return
         h, w = plane.shape
-        labels = [_short(float(v)) for v in plane.ravel()]
+        labels = ["" if v != v else _short(float(v)) for v in plane.ravel()]     # NaN: not computed yet
         # the text must fit its cell: shrink it for long numbers and small cells, or leave it out
         vb = self.plot.vb.boundingRect()
         cell_px = min(vb.width() / w, vb.height() / h) if vb.width() > 1 else 48.0

@@ -171,3 +171,19 @@ def test_gradient_check_of_a_scene():
     r = p.compute()
     r.dw[0, 0, 0, 0] += 0.1                 # a wrong analytic gradient is caught
     assert gradient_check(p)["dW"] > 0.05
+
+
+def test_a_gather_stage_shows_its_tensor_filling_up_in_step_order():
+    from convviz.core.presets import default_scene
+    sm = StepModel(default_scene().pipeline("numpy"))
+    slide = sm.path("forward").stages[1]
+    z_full = next(s.data for s in slide.tensors if s.role == "Z")
+    for k in (0, 5, slide.n_steps - 1):
+        z = next(s.data for s in slide.tensors_at(k) if s.role == "Z")
+        flat = z.reshape(-1)
+        assert np.isfinite(flat[:k + 1]).all() and np.isnan(flat[k + 1:]).all()
+        np.testing.assert_array_equal(flat[:k + 1], z_full.reshape(-1)[:k + 1])
+    assert not np.isnan(z_full).any()                       # the stage's own tensors stay whole
+    dw = sm.path("dw").stages[0]
+    last = next(s.data for s in dw.tensors_at(dw.n_steps - 1) if s.role == "dW")
+    np.testing.assert_array_equal(last, sm.r.dw)
