@@ -130,7 +130,10 @@ class Stage:
     def step(self, k: int) -> Step:
         if not 0 <= k < self.n_steps:
             raise IndexError(f"stage {self.key!r} has {self.n_steps} steps; asked for step {k}")
-        return self.step_fn(k)
+        last = self.__dict__.get("_last")
+        if last is None or last[0] != k:          # the window asks for the step and its tensors: build once
+            last = self.__dict__["_last"] = (k, self.step_fn(k))
+        return last[1]
 
     def tensors_at(self, k: int | None) -> list[Shown]:
         """The tensors as they stand after step k.
