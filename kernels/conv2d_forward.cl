@@ -1,11 +1,12 @@
 // Cross-correlation of an already padded input (valid positions only):
 // y[n, co, oh, ow] = b[co] + sum_{ci, i, j} xp[n, g*CIN_G + ci, oh*SH + i*DH, ow*SW + j*DW] * w[co, ci, i, j]
 // Compile-time: KH KW SH SW DH DW CIN_G COUT_G COB (output channels per work-item).
-// Each work-item writes 8 neighbouring outputs of one row for COB channels: PoCL and
-// Intel's CPU compiler turn the float8 arithmetic into SIMD instructions directly.
-// xp rows are allocated wide enough (slack columns of zeros) that the 8-wide loads of
+// Each work-item writes 16 neighbouring outputs of one row for COB channels: PoCL and
+// Intel's CPU compiler turn the float16 arithmetic into SIMD instructions directly
+// (16 wide measured twice as fast as 8 wide, on AVX-512).
+// xp rows are allocated wide enough (slack columns of zeros) that the 16-wide loads of
 // the last block never leave the buffer; only the stores are guarded.
-#define VW 8
+#define VW 16
 #define CO_BLOCKS ((COUT_G + COB - 1) / COB)
 
 __kernel void conv2d_forward(__global const float *xp, __global const float *w,
@@ -23,8 +24,8 @@ __kernel void conv2d_forward(__global const float *xp, __global const float *w,
     const int cog0 = cb * COB;                  // first channel of this block within the group
     const int cin = CIN_G * groups;
 
-    float8 acc[COB];
-    for (int k = 0; k < COB; ++k) acc[k] = (float8)(0.0f);
+    float16 acc[COB];
+    for (int k = 0; k < COB; ++k) acc[k] = (float16)(0.0f);
 
     for (int ci = 0; ci < CIN_G; ++ci) {
         const __global float *plane = xp + (size_t)(n * cin + g * CIN_G + ci) * hp * wp;
@@ -34,10 +35,11 @@ __kernel void conv2d_forward(__global const float *xp, __global const float *w,
             for (int j = 0; j < KW; ++j) {
                 const __global float *q = row + j * DW;
 #if SW == 1
-                const float8 xv = vload8(0, q);
+                const float16 xv = vload16(0, q);
 #else
-                const float8 xv = (float8)(q[0], q[SW], q[2 * SW], q[3 * SW],
-                                           q[4 * SW], q[5 * SW], q[6 * SW], q[7 * SW]);
+                const float16 xv = (float16)(q[0], q[SW], q[2 * SW], q[3 * SW], q[4 * SW], q[5 * SW],
+                                            q[6 * SW], q[7 * SW], q[8 * SW], q[9 * SW], q[10 * SW], q[11 * SW],
+                                            q[12 * SW], q[13 * SW], q[14 * SW], q[15 * SW]);
 #endif
                 for (int k = 0; k < COB; ++k) {
                     if (COUT_G % COB == 0 || cog0 + k < COUT_G)
@@ -49,12 +51,13 @@ __kernel void conv2d_forward(__global const float *xp, __global const float *w,
     for (int k = 0; k < COB; ++k) {
         if (!(COUT_G % COB == 0 || cog0 + k < COUT_G)) continue;
         const int co = g * COUT_G + cog0 + k;
-        const float8 out = acc[k] + bias[co];
+        const float16 out = acc[k] + bias[co];
         __global float *dst = y + ((size_t)(n * COUT_G * groups + co) * oh_n + oh) * ow_n + ow0;
         if (ow0 + VW <= ow_n) {
-            vstore8(out, 0, dst);
+            vstore16(out, 0, dst);
         } else {
-            const float v[VW] = {out.s0, out.s1, out.s2, out.s3, out.s4, out.s5, out.s6, out.s7};
+            const float v[VW] = {out.s0, out.s1, out.s2, out.s3, out.s4, out.s5, out.s6, out.s7,
+                                 out.s8, out.s9, out.sa, out.sb, out.sc, out.sd, out.se, out.sf};
             for (int t = 0; t < ow_n - ow0; ++t) dst[t] = v[t];
         }
     }

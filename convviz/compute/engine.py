@@ -22,7 +22,7 @@ from .devices import Choice, choose_device
 
 log = logging.getLogger(__name__)
 
-VW = 8          # outputs per work-item along a row (float8)
+VW = 16         # outputs per work-item along a row in the forward kernel (float16)
 CONSTANTS_KEPT = 64   # small read-only device arrays kept between calls
 DW_COB = 2      # output channels per dW work-item: each X load serves them (4 measured slower)
 DW_ACCUMULATORS = 18  # float8 accumulators a dW work-item may hold (COB × taps)
