@@ -48,7 +48,6 @@ def shutdown() -> None:
 
     Left to interpreter teardown, Intel's CPU runtime has segfaulted releasing them.
     """
-    global _engine
     engine = _engine
     if engine is None:
         return

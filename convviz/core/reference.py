@@ -242,7 +242,8 @@ def avg_pool2d(x: np.ndarray, spec: PoolSpec) -> np.ndarray:
 
 def _fold_pool(parts, spec: PoolSpec, x_shape, like) -> np.ndarray:
     """Add per-tap contributions (N, C, OH, OW) back onto the input, dropping the padding."""
-    (kh, kw), (sh, sw), (ph, pw) = spec.kernel, spec.stride, spec.padding
+    kw = spec.kernel[1]
+    (sh, sw), (ph, pw) = spec.stride, spec.padding
     n, c, h, w = x_shape
     oh, ow = parts[0].shape[2:]
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
@@ -267,7 +268,8 @@ def max_pool2d(x: np.ndarray, spec: PoolSpec) -> tuple[np.ndarray, np.ndarray]:
     stack = np.stack(taps, axis=-1)
     first = np.argmax(stack, axis=-1)          # np.argmax returns the first of equal maxima
     y = np.take_along_axis(stack, first[..., None], axis=-1)[..., 0]
-    (kh, kw), (sh, sw), (ph, pw) = spec.kernel, spec.stride, spec.padding
+    kw = spec.kernel[1]
+    (sh, sw), (ph, pw) = spec.stride, spec.padding
     oh, ow = y.shape[2:]
     rows = np.arange(oh)[:, None] * sh + first // kw - ph
     cols = np.arange(ow)[None, :] * sw + first % kw - pw

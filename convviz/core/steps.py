@@ -294,7 +294,7 @@ class StepModel:
         return Path("forward", PATH_TITLES["forward"], stages)
 
     def _activation_step(self, k: int) -> Step:
-        r, c = self.r, self.pipeline.config
+        r = self.r
         cell = _cell(r.a.shape, k)
         z, a = float(r.z[cell]), float(r.a[cell])
         return Step(k, "A", cell, [], a, {"Z": [cell], "A": [cell]},
@@ -456,7 +456,7 @@ class StepModel:
         out = self.op("conv2d", dz_pad, w_flip, None, plain)
         zeros_mode = spec.padding_mode == "zeros"
         out_role = "dX" if zeros_mode else "dX_pad"
-        (kh, kw), (dh, dw) = spec.kernel, spec.dilation
+        kh, dh = spec.kernel[0], spec.dilation[0]
         t, b, l, rr = spec.padding
         stages = [
             Stage("insert", "Insert zeros", f"Put {spec.stride[0] - 1} zero row(s) and {spec.stride[1] - 1} zero "

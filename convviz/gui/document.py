@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from ..core.pipeline import Pipeline
 from ..core.scene import Scene, scene_from_dict
 from ..core.steps import PATHS, StepModel
 from ..core import presets

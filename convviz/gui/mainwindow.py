@@ -1122,7 +1122,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export_path(self, folder, fmt: str = "png", width: int | None = None, show_progress: bool = True):
         """Every step of the current path; a progress dialog whose Cancel writes nothing. Returns the files."""
-        progress = None
         dialog = None
         if show_progress:
             n = self.doc.path().n_positions
@@ -1136,7 +1135,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 QtWidgets.QApplication.processEvents()
                 return not dialog.wasCanceled()
         try:
-            return exporting.write_path(self, folder, fmt, width, progress=progress)
+            return exporting.write_path(self, folder, fmt, width, progress=progress if show_progress else None)
         finally:
             if dialog is not None:
                 dialog.reset()

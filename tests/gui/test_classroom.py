@@ -9,7 +9,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from convviz.core.lessons import LESSONS, lesson_files, lessons_dir
 from convviz.gui import exporting
-from tests.gui.test_window import window  # noqa: F401  (the fixture)
 
 
 def _pixels(img: QtGui.QImage) -> np.ndarray:

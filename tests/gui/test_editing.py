@@ -12,7 +12,7 @@ from convviz.core.pipeline import Pipeline
 from convviz.gui import mainwindow
 from convviz.gui.document import Document
 from tests.conftest import assert_close
-from tests.gui.test_window import _cell_point, window  # noqa: F401  (the fixture)
+from tests.gui.conftest import cell_point as _cell_point
 
 
 def test_every_view_follows_the_brush_during_a_stroke_and_the_stroke_is_one_undo_step(window, qtbot):

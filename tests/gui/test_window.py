@@ -1,8 +1,6 @@
 """The window, driven as a person would: mouse strokes, parameters, stepping, hover, files."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
@@ -10,23 +8,7 @@ from PySide6 import QtCore, QtWidgets
 from convviz.core.scene import load_scene
 from convviz.gui.app import make_window, screenshot
 from tests.conftest import assert_close
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, cl_engine):
-    monkeypatch.setenv("CONVVIZ_DATA_DIR", str(tmp_path / "data"))
-    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.IniFormat)
-    QtCore.QSettings.setPath(QtCore.QSettings.IniFormat, QtCore.QSettings.UserScope, str(tmp_path / "settings"))
-    win = make_window(fresh=True)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
-
-
-def _cell_point(view, y, x):
-    scene_pt = view.plot.vb.mapViewToScene(QtCore.QPointF(x + 0.5, y + 0.5))
-    return view.glw.mapFromScene(scene_pt)
+from tests.gui.conftest import cell_point as _cell_point
 
 
 def test_object_names_for_tests_and_accessibility(window):
