@@ -21,13 +21,12 @@ FORMAT = "convviz-scene"
 VERSION = 1
 
 
+TENSOR_NAMES = tuple(f.name for f in fields(Tensors))
+
+
 @dataclass
-class Scene:
-    x: np.ndarray
-    w: np.ndarray
-    b: np.ndarray | None = None
-    target: np.ndarray | None = None
-    dp: np.ndarray | None = None
+class Scene(Tensors):
+    """The block's tensors (x, w, b, target, dp) and everything else a view needs."""
     config: BlockConfig = field(default_factory=BlockConfig)
     path: str = "forward"
     position: int = 0
@@ -35,8 +34,8 @@ class Scene:
     text: str = ""
 
     def tensors(self) -> Tensors:
-        return Tensors(self.x.copy(), self.w.copy(), None if self.b is None else self.b.copy(),
-                       None if self.target is None else self.target.copy(), None if self.dp is None else self.dp.copy())
+        """A copy of the tensors alone, for a pipeline to own."""
+        return Tensors(*(None if getattr(self, k) is None else getattr(self, k).copy() for k in TENSOR_NAMES))
 
     def pipeline(self, backend=None) -> Pipeline:
         return Pipeline(self.tensors(), self.config, backend)
@@ -44,7 +43,7 @@ class Scene:
     def to_dict(self) -> dict:
         arrays = {k: (None if getattr(self, k) is None else
                       {"shape": list(getattr(self, k).shape), "data": getattr(self, k).astype(np.float64).ravel().tolist()})
-                  for k in ("x", "w", "b", "target", "dp")}
+                  for k in TENSOR_NAMES}
         return {"format": FORMAT, "version": VERSION, "title": self.title, "text": self.text,
                 "path": self.path, "position": self.position, "config": _jsonable(asdict(self.config)),
                 "tensors": arrays}

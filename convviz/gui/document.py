@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from ..core.scene import Scene, scene_from_dict
+from ..core.scene import TENSOR_NAMES, Scene, scene_from_dict
 from ..core.steps import PATHS, StepModel
 from ..core import presets
 
@@ -97,7 +97,8 @@ class Document(QtCore.QObject):
 
     def _sync_scene(self) -> None:
         t, s = self.pipeline.tensors, self.scene
-        s.x, s.w, s.b, s.target, s.dp = t.x, t.w, t.b, t.target, t.dp
+        for name in TENSOR_NAMES:
+            setattr(s, name, getattr(t, name))
         s.config, s.path, s.position = self.pipeline.config, self.path_name, self.position
 
     def _restore(self, d: dict) -> None:
