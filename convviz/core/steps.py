@@ -126,14 +126,14 @@ class Stage:
     n_steps: int = 0
     step_fn: Callable[[int], Step] | None = None
     state_fn: Callable[[int], list[Shown]] | None = None      # tensors after step k (accumulating stages)
+    _last: tuple | None = field(default=None, init=False, repr=False, compare=False)   # (k, step)
 
     def step(self, k: int) -> Step:
         if not 0 <= k < self.n_steps:
             raise IndexError(f"stage {self.key!r} has {self.n_steps} steps; asked for step {k}")
-        last = self.__dict__.get("_last")
-        if last is None or last[0] != k:          # the window asks for the step and its tensors: build once
-            last = self.__dict__["_last"] = (k, self.step_fn(k))
-        return last[1]
+        if self._last is None or self._last[0] != k:   # the window asks for a step and its tensors: build once
+            self._last = (k, self.step_fn(k))
+        return self._last[1]
 
     def tensors_at(self, k: int | None) -> list[Shown]:
         """The tensors as they stand after step k.
@@ -407,9 +407,6 @@ class StepModel:
                                        [Shown("dZ", r.dz), Shown("db", r.db)], r.db.size, step)])
 
     # ------------------------------------------------------------ dW
-
-    def tap_support(self, tap: tuple) -> dict[str, list[tuple]]:
-        return links.tap_support(self.spec, self.r.w_eff.shape, self.r.dz.shape, tap)
 
     def _dw(self) -> Path:
         r, spec = self.r, self.spec

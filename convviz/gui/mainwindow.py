@@ -135,25 +135,28 @@ class InputCanvas(TensorView):
         scale = float(np.abs(array).max(initial=0)) or 1.0
         self.set_tensor(self.role, self.array, label, self.plane_index, True, scale)
 
-    def _paint_at(self, view_pos) -> None:
+    def _paint_at(self, view_pos) -> bool:
+        """Paint the brush at a point; False when that changed nothing."""
         cell = self.cell_at(self.glw.mapToScene(view_pos))
         if cell is None or self.array is None:
-            return
+            return False
         y, x = cell[-2], cell[-1]
         r = self.brush_size // 2
         lead = tuple(min(i, s - 1) for i, s in zip(self.plane_index, self.array.shape[:2]))
-        plane = self.array[lead]
-        plane[max(0, y - r):y - r + self.brush_size, max(0, x - r):x - r + self.brush_size] = \
-            0.0 if self.erase else self.brush_value
+        patch = self.array[lead][max(0, y - r):y - r + self.brush_size, max(0, x - r):x - r + self.brush_size]
+        value = 0.0 if self.erase else self.brush_value
+        if np.all(patch == value):
+            return False
+        patch[...] = value
         scale = max(1.0, float(np.abs(self.array).max(initial=0)))
         self.set_tensor(self.role, self.array, f"{self.role} (painting)", self.plane_index, True, scale)
+        return True
 
     def _stroke_to(self, pos) -> None:
         erase, self.erase = self.erase, self.erase or self._erase_stroke
-        before = None if self.array is None else self.array.copy()
-        self._paint_at(pos)
+        changed = self._paint_at(pos)
         self.erase = erase
-        if self.array is not None and not np.array_equal(before, self.array):
+        if changed:
             self.stroke_moved.emit(self.array.copy(), self.target_name)
 
     def eventFilter(self, obj, ev):
@@ -1122,7 +1125,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export_path(self, folder, fmt: str = "png", width: int | None = None, show_progress: bool = True):
         """Every step of the current path; a progress dialog whose Cancel writes nothing. Returns the files."""
-        dialog = None
+        dialog = progress = None
         if show_progress:
             n = self.doc.path().n_positions
             dialog = QtWidgets.QProgressDialog(f"Exporting {n} steps of the {self.doc.path_name} path…", "Cancel",
@@ -1130,12 +1133,13 @@ class MainWindow(QtWidgets.QMainWindow):
             dialog.setWindowModality(QtCore.Qt.WindowModal)
             dialog.setMinimumDuration(400)
 
-            def progress(i, total):
+            def step_done(i, total):
                 dialog.setValue(i)
                 QtWidgets.QApplication.processEvents()
                 return not dialog.wasCanceled()
+            progress = step_done
         try:
-            return exporting.write_path(self, folder, fmt, width, progress=progress if show_progress else None)
+            return exporting.write_path(self, folder, fmt, width, progress=progress)
         finally:
             if dialog is not None:
                 dialog.reset()
