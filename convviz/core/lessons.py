@@ -10,13 +10,14 @@ that their tensors hold the numbers the texts give.
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from .pipeline import BlockConfig
-from .scene import Scene, load_scene
+from .scene import Scene
 
 K = np.arange(1, 10, dtype=np.float32).reshape(3, 3)          # seed 003's K
 K_PRIME = K[::-1, ::-1].copy()                                 # and K′ = K rotated by 180°
@@ -182,13 +183,18 @@ def lesson_files() -> list[Path]:
 
 
 def lesson_titles() -> list[tuple[Path, str]]:
-    """(file, title) of every shipped lesson, in file order; unreadable files are left out."""
+    """(file, title) of every shipped lesson, in file order, for the menu.
+
+    Only the titles are read (the window builds its menu at start-up); a lesson is
+    checked in full when it is opened, and a broken one is reported then.
+    """
     out = []
     for f in lesson_files():
         try:
-            out.append((f, load_scene(f).title or f.stem))
-        except ValueError:
-            continue
+            title = json.loads(f.read_text(encoding="utf-8")).get("title")
+        except (OSError, ValueError, AttributeError):
+            title = None
+        out.append((f, title or f.stem))
     return out
 
 
