@@ -53,9 +53,7 @@ def shutdown() -> None:
         return
     try:
         engine.queue.finish()
-        for buf in engine._constants.values():
-            buf.release()
-        engine._constants.clear()
+        engine.release()
         engine.pool.stop_holding()
         engine.pool.free_held()
     except Exception:

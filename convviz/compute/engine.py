@@ -7,6 +7,7 @@ size never triggers a rebuild. pyopencl keeps the built binaries on disk between
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import warnings
@@ -28,6 +29,9 @@ DW_COB = 2      # output channels per dW work-item: each X load serves them (4 m
 DW_ACCUMULATORS = 18  # float8 accumulators a dW work-item may hold (COB × taps)
 FWD_COB = 8    # output channels per work-item in the forward kernel
 LOCAL0 = 16     # work-group size along the first dimension (the runtime vectorises across it)
+DIRECT_MAX_TERMS = 2048     # N·OH·OW: the most terms one work-item of the direct dW sums
+DIRECT_MAX_MACS = 1 << 15   # N·Cout·OH·OW·Cin/groups·KH·KW: the largest problem done directly
+MAPS_KEPT = 32  # pad maps (and their inverses) kept on the device
 
 
 class BuildError(RuntimeError):
@@ -37,6 +41,33 @@ class BuildError(RuntimeError):
 @lru_cache(maxsize=None)
 def kernel_source(name: str) -> str:
     return files("convviz.kernels").joinpath(f"{name}.cl").read_text()
+
+
+SCALAR_TYPES = {"int": np.int32, "long": np.int64, "float": np.float32}
+
+
+@lru_cache(maxsize=None)
+def scalar_arg_dtypes(name: str) -> tuple:
+    """Per argument of the kernel ``name``: the numpy type of a scalar, None for a buffer.
+
+    Told these, pyopencl sets a scalar argument directly; left to guess, it spent about
+    4 µs per scalar per launch here (45 µs for a launch with five ints), more than the
+    whole forward pass of a 28×28 image."""
+    source = kernel_source(name)
+    match = re.search(r"__kernel\s+void\s+" + name + r"\s*\(([^)]*)\)", source)
+    if match is None:
+        raise BuildError(f"{name}.cl has no kernel named {name}")
+    dtypes = []
+    for param in match.group(1).split(","):
+        words = param.replace("*", " * ").split()
+        if "*" in words:
+            dtypes.append(None)
+        else:
+            scalar = [w for w in words if w in SCALAR_TYPES]
+            if len(scalar) != 1:
+                raise BuildError(f"{name}.cl: cannot tell the type of the argument {param.strip()!r}")
+            dtypes.append(SCALAR_TYPES[scalar[0]])
+    return tuple(dtypes)
 
 
 def _round_up(v: int, m: int) -> int:
@@ -79,7 +110,9 @@ class ClEngine:
         self.build_seconds = 0.0
         self._programs: dict = {}
         self._constants: dict = {}
+        self._maps: dict = {}
         self._lock = threading.Lock()
+        self.direct: bool | None = None     # None: by size; True / False force a path (tests, benchmarks)
 
     # ------------------------------------------------------------ plumbing
 
@@ -97,7 +130,9 @@ class ClEngine:
             except self.cl.Error as exc:
                 raise BuildError(f"building {name}.cl with {' '.join(opts) or 'no options'} failed:\n{exc}") from exc
             self.build_seconds += time.perf_counter() - t0
-            prg = self._programs[key] = self.cl.Kernel(prg, name)
+            prg = self.cl.Kernel(prg, name)
+            prg.set_scalar_arg_dtypes(list(scalar_arg_dtypes(name)))
+            self._programs[key] = prg
         return prg
 
     def upload(self, a: np.ndarray, dtype=np.float32):
@@ -120,6 +155,34 @@ class ClEngine:
             while len(self._constants) > CONSTANTS_KEPT:
                 self._constants.pop(next(iter(self._constants)))
         return buf
+
+    def pad_maps(self, spec: ConvSpec, hw):
+        """Device buffers (rows, cols, row_ptr, row_idx, col_ptr, col_idx): the pad maps of
+        ``spec`` for an input of ``hw`` and their CSR inverses, kept between calls."""
+        key = (spec.padding, spec.padding_mode, tuple(hw))
+        with self._lock:
+            bufs = self._maps.pop(key, None)
+        if bufs is None:
+            rows, cols = spec.pad_maps(hw)
+            flags = self.cl.mem_flags.READ_ONLY | self.cl.mem_flags.COPY_HOST_PTR
+            arrays = (rows, cols) + _csr(rows, hw[0]) + _csr(cols, hw[1])
+            bufs = tuple(self.cl.Buffer(self.ctx, flags, hostbuf=np.ascontiguousarray(a, np.int32)) for a in arrays)
+        with self._lock:
+            self._maps[key] = bufs
+            while len(self._maps) > MAPS_KEPT:
+                self._maps.pop(next(iter(self._maps)))
+        return bufs
+
+    def release(self) -> None:
+        """Free the buffers kept between calls (at exit, while the runtime is whole)."""
+        with self._lock:
+            for buf in self._constants.values():
+                buf.release()
+            for bufs in self._maps.values():
+                for buf in bufs:
+                    buf.release()
+            self._constants.clear()
+            self._maps.clear()
 
     def empty(self, nbytes: int):
         return self.pool.allocate(max(int(nbytes), 4))
@@ -233,8 +296,54 @@ class ClEngine:
                  self.i32(spec.groups))
         return y
 
+    def use_direct(self, x_shape, w_shape, spec: ConvSpec, out_hw) -> bool:
+        """The one-launch kernels (conv2d_direct_*) for small problems, where launches and
+        copies cost more than the arithmetic; the tiled ones otherwise."""
+        if self.direct is not None:
+            return self.direct
+        terms = x_shape[0] * out_hw[0] * out_hw[1]
+        return terms <= DIRECT_MAX_TERMS and terms * int(np.prod(w_shape)) <= DIRECT_MAX_MACS
+
+    def _direct_program(self, name: str, w_shape, spec: ConvSpec):
+        return self.program(name, KH=w_shape[2], KW=w_shape[3], SH=spec.stride[0], SW=spec.stride[1],
+                            DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=w_shape[1],
+                            COUT_G=w_shape[0] // spec.groups)
+
+    def upload_packed(self, *arrays):
+        """One device buffer holding ``arrays`` one after another (float32), and the offset
+        of each: one copy costs about as much as three small ones."""
+        sizes = [a.size for a in arrays]
+        offsets = np.cumsum([0] + sizes[:-1]).tolist()
+        packed = np.empty(sum(sizes), np.float32)
+        for a, at, size in zip(arrays, offsets, sizes):
+            packed[at:at + size] = a.reshape(-1)
+        return self.upload(packed), offsets
+
+    def _conv2d_direct(self, x, w, b, spec: ConvSpec, out_hw) -> np.ndarray:
+        n, _, h, wd = x.shape
+        rows, cols = self.pad_maps(spec, (h, wd))[:2]
+        packed, (_, w_at, b_at) = self.upload_packed(x, w, np.zeros(w.shape[0], np.float32) if b is None else b)
+        y = self.empty(n * w.shape[0] * out_hw[0] * out_hw[1] * 4)
+        self.run(self._direct_program("conv2d_direct_forward", w.shape, spec), (out_hw[1], out_hw[0], n * w.shape[0]),
+                 packed, rows, cols, y, w_at, b_at, h, wd, out_hw[0], out_hw[1], spec.groups)
+        return self.download(y, (n, w.shape[0]) + out_hw)
+
+    def _conv2d_backward_direct(self, x, w, dy, spec: ConvSpec):
+        n, cin, h, wd = x.shape
+        sizes = (x.size, w.size, w.shape[0])
+        packed, (_, w_at, dy_at) = self.upload_packed(x, w, dy)
+        out = self.empty(sum(sizes) * 4)
+        self.run(self._direct_program("conv2d_direct_backward", w.shape, spec), (sum(sizes),),
+                 packed, w_at, dy_at, *self.pad_maps(spec, (h, wd)), out,
+                 n, h, wd, dy.shape[2], dy.shape[3], spec.groups)
+        flat = self.download(out, (sum(sizes),))
+        return (flat[:sizes[0]].reshape(x.shape), flat[sizes[0]:sizes[0] + sizes[1]].reshape(w.shape),
+                flat[sizes[0] + sizes[1]:])
+
     def conv2d(self, x: np.ndarray, w: np.ndarray, b, spec: ConvSpec) -> np.ndarray:
         out_hw = spec.output_size(x.shape[2:])
+        if self.use_direct(x.shape, w.shape, spec, out_hw):
+            return self._conv2d_direct(x, w, b, spec, out_hw)
         xp, xp_hw = self._padded_input(self.upload(x), x.shape, spec, out_hw)
         b = np.zeros(w.shape[0], np.float32) if b is None else b
         y = self._forward_buf(xp, xp_hw, x.shape[0], self.upload(w), w.shape, self.upload(b), spec, out_hw)
@@ -258,6 +367,8 @@ class ClEngine:
         cout, cin_g, kh, kw = w.shape
         cout_g = cout // spec.groups
         out_hw = dy.shape[2:]
+        if self.use_direct(x.shape, w.shape, spec, out_hw):
+            return self._conv2d_backward_direct(x, w, dy, spec)
         x_buf, w_buf, dy_buf = self.upload(x), self.upload(w), self.upload(dy)
         xp, xp_hw = self._padded_input(x_buf, x.shape, spec, out_hw)
 

@@ -1,6 +1,8 @@
 """Every OpenCL kernel against its numpy twin, on random data and awkward shapes."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,19 +21,32 @@ def _data(x_shape, w_shape, seed=0):
             rng.standard_normal(w_shape[0]).astype(np.float32))
 
 
-@settings(max_examples=150)
+@contextmanager
+def conv_path(engine, direct: bool):
+    """Force the one-launch kernels (direct) or the tiled ones, whatever the size."""
+    engine.direct = direct
+    try:
+        yield
+    finally:
+        engine.direct = None
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "tiled"])
+@settings(max_examples=120)
 @given(conv_configs())
-def test_conv2d_forward_and_backward(cl_engine, cfg):
+def test_conv2d_forward_and_backward(cl_engine, direct, cfg):
     x_shape, w_shape, kwargs = cfg
     x, w, b = _data(x_shape, w_shape)
     x, w, b, spec = check_conv(x, w, b, kwargs)
     terms = w_shape[1] * w_shape[2] * w_shape[3]
-    y = cl_engine.conv2d(x, w, b, spec)
-    assert_close(y, ref.conv2d(x, w, b, spec), terms=terms, what="y")
-    dy = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
-    for name, got, want in zip(("dx", "dw", "db"), cl_engine.conv2d_backward(x, w, dy, spec),
-                               ref.conv2d_backward(x, w, dy, spec)):
-        assert_close(got, want, terms=dy.size, what=name)
+    with conv_path(cl_engine, direct):
+        y = cl_engine.conv2d(x, w, b, spec)
+        assert_close(y, ref.conv2d(x, w, b, spec), terms=terms, what="y")
+        assert_close(cl_engine.conv2d(x, w, None, spec), ref.conv2d(x, w, None, spec), terms=terms, what="y, no bias")
+        dy = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
+        for name, got, want in zip(("dx", "dw", "db"), cl_engine.conv2d_backward(x, w, dy, spec),
+                                   ref.conv2d_backward(x, w, dy, spec)):
+            assert_close(got, want, terms=dy.size, what=name)
 
 
 @settings(max_examples=60)
@@ -117,7 +132,8 @@ def test_activations(cl_engine, name):
     assert_close(cl_engine.activation_backward(z, da, name), ref.activation_backward(z, da, name))
 
 
-def test_large_and_tiny_shapes(cl_engine):
+@pytest.mark.parametrize("direct", [True, False, None], ids=["direct", "tiled", "by-size"])
+def test_large_and_tiny_shapes(cl_engine, direct):
     """1×1 inputs, a stride larger than the kernel, dilation 3, and a wide image."""
     for x_shape, w_shape, kwargs in [
         ((1, 1, 1, 1), (1, 1, 1, 1), {}),
@@ -129,11 +145,12 @@ def test_large_and_tiny_shapes(cl_engine):
     ]:
         x, w, b = _data(x_shape, w_shape, 11)
         x, w, b, spec = check_conv(x, w, b, kwargs)
-        y = cl_engine.conv2d(x, w, b, spec)
-        assert_close(y, ref.conv2d(x, w, b, spec), terms=np.prod(w_shape[1:]), what=str(x_shape))
-        dy = np.ones_like(y)
-        for got, want in zip(cl_engine.conv2d_backward(x, w, dy, spec), ref.conv2d_backward(x, w, dy, spec)):
-            assert_close(got, want, terms=dy.size, what=str(x_shape))
+        with conv_path(cl_engine, direct):
+            y = cl_engine.conv2d(x, w, b, spec)
+            assert_close(y, ref.conv2d(x, w, b, spec), terms=np.prod(w_shape[1:]), what=str(x_shape))
+            dy = np.ones_like(y)
+            for got, want in zip(cl_engine.conv2d_backward(x, w, dy, spec), ref.conv2d_backward(x, w, dy, spec)):
+                assert_close(got, want, terms=dy.size, what=str(x_shape))
 
 
 def test_image_size_change_does_not_rebuild(cl_engine):
@@ -145,3 +162,21 @@ def test_image_size_change_does_not_rebuild(cl_engine):
         x2 = np.ones((1, 1, size, size), np.float32)
         cl_engine.conv2d_backward(x2, w, np.ones((1, 1, size - 2, size - 2), np.float32), spec)
     assert cl_engine._programs.keys() == built.keys()
+
+
+def test_scalar_argument_types_match_every_built_kernel(cl_engine):
+    """The argument types read from each .cl file agree with what the compiler built."""
+    import pyopencl as cl
+
+    from convviz.compute.engine import scalar_arg_dtypes
+
+    x, w, b = _data((1, 2, 9, 9), (2, 2, 3, 3))
+    for direct in (True, False):
+        with conv_path(cl_engine, direct):
+            spec = check_conv(x, w, b, dict(padding=1, padding_mode="reflect"))[3]
+            cl_engine.conv2d_backward(x, w, cl_engine.conv2d(x, w, b, spec), spec)
+    assert len(cl_engine._programs) >= 8
+    for (name, _), kernel in cl_engine._programs.items():
+        dtypes = scalar_arg_dtypes(name)
+        assert kernel.get_info(cl.kernel_info.NUM_ARGS) == len(dtypes), name
+        assert dtypes.count(None) >= 2, name         # every kernel reads and writes a buffer
