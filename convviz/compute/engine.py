@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 VW = 16         # outputs per work-item along a row in the forward kernel (float16)
 CONSTANTS_KEPT = 64   # small read-only device arrays kept between calls
 DW_COB = 2      # output channels per dW work-item: each X load serves them (4 measured slower)
-DW_ACCUMULATORS = 18  # float8 accumulators a dW work-item may hold (COB × taps)
+DW_COB_STRIDED = 4   # with a stride along rows each X vector is gathered, so it serves more channels
+DW_ACCUMULATORS = 18  # vector accumulators a dW work-item may hold (COB × taps); twice that when strided
 FWD_COB = 8    # output channels per work-item in the forward kernel
 LOCAL0 = 16     # work-group size along the first dimension (the runtime vectorises across it)
 DIRECT_MAX_TERMS = 2048     # N·OH·OW: the most terms one work-item of the direct dW sums
@@ -374,13 +375,16 @@ class ClEngine:
 
         # dW: two-stage reduction over the (n, oh) rows
         rows_total = n * out_hw[0]
-        cob = max(c for c in range(1, DW_COB + 1)              # divides Cout/groups; accumulators fit
-                  if cout_g % c == 0 and (c == 1 or c * kh * kw <= DW_ACCUMULATORS))
+        strided = spec.stride[1] > 1
+        most, budget = (DW_COB_STRIDED, 2 * DW_ACCUMULATORS) if strided else (DW_COB, DW_ACCUMULATORS)
+        cob = max(c for c in (1, 2, 4)                          # divides Cout/groups; accumulators fit
+                  if c <= most and cout_g % c == 0 and (c == 1 or c * kh * kw <= budget))
         co_items = spec.groups * (cout_g // cob)
         n_chunks, per = self._chunks(rows_total, co_items * cin_g)
         part = self.empty(n_chunks * cout * cin_g * kh * kw * 4)
         k = self.program("conv2d_dw", KH=kh, KW=kw, SH=spec.stride[0], SW=spec.stride[1],
-                         DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=cin_g, COUT_G=cout_g, COB=cob)
+                         DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=cin_g, COUT_G=cout_g, COB=cob,
+                         VW=16 if cout_g > 1 else 8)
         self.run(k, (cin_g, co_items, n_chunks), xp, dy_buf, part, self.i32(xp_hw[0]), self.i32(xp_hw[1]),
                  self.i32(out_hw[0]), self.i32(out_hw[1]), self.i32(rows_total), self.i32(per),
                  self.i32(spec.groups), exact=True, single=cob > 1)
