@@ -225,14 +225,11 @@ class ClEngine:
                  self.i32(src_hw[0]), self.i32(src_hw[1]), self.i32(dst_h), self.i32(dst_w))
         return dst, (dst_h, dst_w)
 
-    def remap_adjoint_buf(self, src, planes: int, src_hw, rows: np.ndarray, cols: np.ndarray, dst_hw):
-        rp, ri = _csr(rows, dst_hw[0])
-        cp, ci = _csr(cols, dst_hw[1])
-        dst = self.empty(planes * dst_hw[0] * dst_hw[1] * 4)
-        self.run(self.program("remap2d_adjoint"), (dst_hw[1], dst_hw[0], planes), src, dst,
-                 self.constant(rp, np.int32), self.constant(ri, np.int32),
-                 self.constant(cp, np.int32), self.constant(ci, np.int32),
-                 self.i32(src_hw[0]), self.i32(src_hw[1]), self.i32(dst_hw[0]), self.i32(dst_hw[1]))
+    def pad_backward_buf(self, src, planes: int, src_hw, spec: ConvSpec, hw):
+        """The adjoint of padding on the device: each padded cell's value sent home (summed)."""
+        dst = self.empty(planes * hw[0] * hw[1] * 4)
+        self.run(self.program("remap2d_adjoint"), (hw[1], hw[0], planes), src, dst, *self.pad_maps(spec, hw)[2:],
+                 src_hw[0], src_hw[1], hw[0], hw[1])
         return dst
 
     def _remap(self, x: np.ndarray, rows, cols) -> np.ndarray:
@@ -246,8 +243,7 @@ class ClEngine:
 
     def pad_backward(self, dxp: np.ndarray, spec: ConvSpec, hw) -> np.ndarray:
         n, c = dxp.shape[:2]
-        rows, cols = spec.pad_maps(hw)
-        buf = self.remap_adjoint_buf(self.upload(dxp), n * c, dxp.shape[2:], rows, cols, hw)
+        buf = self.pad_backward_buf(self.upload(dxp), n * c, dxp.shape[2:], spec, hw)
         return self.download(buf, (n, c) + tuple(hw))
 
     def insert_zeros(self, x: np.ndarray, stride) -> np.ndarray:
@@ -417,8 +413,7 @@ class ClEngine:
         dx = self._forward_buf(dz, dz_hw, n, wf, wf_shape, self.constant(np.zeros(cin, np.float32)), plain, target)
         if spec.padding_mode == "zeros":
             return dx
-        rows_p, cols_p = spec.pad_maps(hw)
-        return self.remap_adjoint_buf(dx, n * cin, target, rows_p, cols_p, hw)
+        return self.pad_backward_buf(dx, n * cin, target, spec, hw)
 
     def conv2d_dx_gather(self, dy: np.ndarray, w: np.ndarray, spec: ConvSpec, hw) -> np.ndarray:
         buf = self._dx_gather_buf(self.upload(dy), dy.shape, self.upload(w), w.shape, spec, hw)
