@@ -157,7 +157,7 @@ class ClEngine:
                 self._constants.pop(next(iter(self._constants)))
         return buf
 
-    def pad_maps(self, spec: ConvSpec, hw):
+    def pad_map_buffers(self, spec: ConvSpec, hw):
         """Device buffers (rows, cols, row_ptr, row_idx, col_ptr, col_idx): the pad maps of
         ``spec`` for an input of ``hw`` and their CSR inverses, kept between calls."""
         key = (spec.padding, spec.padding_mode, tuple(hw))
@@ -228,7 +228,7 @@ class ClEngine:
     def pad_backward_buf(self, src, planes: int, src_hw, spec: ConvSpec, hw):
         """The adjoint of padding on the device: each padded cell's value sent home (summed)."""
         dst = self.empty(planes * hw[0] * hw[1] * 4)
-        self.run(self.program("remap2d_adjoint"), (hw[1], hw[0], planes), src, dst, *self.pad_maps(spec, hw)[2:],
+        self.run(self.program("remap2d_adjoint"), (hw[1], hw[0], planes), src, dst, *self.pad_map_buffers(spec, hw)[2:],
                  src_hw[0], src_hw[1], hw[0], hw[1])
         return dst
 
@@ -318,7 +318,7 @@ class ClEngine:
 
     def _conv2d_direct(self, x, w, b, spec: ConvSpec, out_hw) -> np.ndarray:
         n, _, h, wd = x.shape
-        rows, cols = self.pad_maps(spec, (h, wd))[:2]
+        rows, cols = self.pad_map_buffers(spec, (h, wd))[:2]
         packed, (_, w_at, b_at) = self.upload_packed(x, w, np.zeros(w.shape[0], np.float32) if b is None else b)
         y = self.empty(n * w.shape[0] * out_hw[0] * out_hw[1] * 4)
         self.run(self._direct_program("conv2d_direct_forward", w.shape, spec), (out_hw[1], out_hw[0], n * w.shape[0]),
@@ -331,7 +331,7 @@ class ClEngine:
         packed, (_, w_at, dy_at) = self.upload_packed(x, w, dy)
         out = self.empty(sum(sizes) * 4)
         self.run(self._direct_program("conv2d_direct_backward", w.shape, spec), (sum(sizes),),
-                 packed, w_at, dy_at, *self.pad_maps(spec, (h, wd)), out,
+                 packed, w_at, dy_at, *self.pad_map_buffers(spec, (h, wd)), out,
                  n, h, wd, dy.shape[2], dy.shape[3], spec.groups)
         flat = self.download(out, (sum(sizes),))
         return (flat[:sizes[0]].reshape(x.shape), flat[sizes[0]:sizes[0] + sizes[1]].reshape(w.shape),
