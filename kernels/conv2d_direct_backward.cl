@@ -9,14 +9,15 @@
 //   db[co] = sum_{n, oh, ow} dy[n, co, oh, ow].
 // Used only where one work-item per dW value is few enough terms (the host decides).
 // x, w and dy come in one buffer: packed = [x | w | dy], w at w_at and dy at dy_at.
-// Compile-time: KH KW SH SW DH DW CIN_G COUT_G.
+// The geometry (kernel, stride, dilation, channels per group) is a run-time argument.
 __kernel void conv2d_direct_backward(__global const float *packed, const int w_at, const int dy_at,
                                      __global const int *rows, __global const int *cols,
                                      __global const int *row_ptr, __global const int *row_idx,
                                      __global const int *col_ptr, __global const int *col_idx,
                                      __global float *out,
                                      const int n_n, const int h, const int wd,
-                                     const int oh_n, const int ow_n, const int groups)
+                                     const int oh_n, const int ow_n, const int groups, const int KH, const int KW, const int SH, const int SW,
+                                    const int DH, const int DW, const int CIN_G, const int COUT_G)
 {
     const __global float *x = packed, *w = packed + w_at, *dy = packed + dy_at;
     const int cout = COUT_G * groups, cin = CIN_G * groups;

@@ -5,12 +5,13 @@
 // packs neighbouring cells of a row into SIMD lanes. On small images a separate pad
 // launch and its copy cost more than the arithmetic, which is why this exists beside
 // conv2d_forward. x, w and b come in one buffer (one copy instead of three):
-// packed = [x | w | b], w at w_at and b at b_at. Compile-time: KH KW SH SW DH DW CIN_G COUT_G.
+// packed = [x | w | b], w at w_at and b at b_at. The geometry (kernel, stride, dilation, channels per group) is a run-time argument.
 __kernel void conv2d_direct_forward(__global const float *packed, __global const int *rows,
                                     __global const int *cols, __global float *y,
                                     const int w_at, const int b_at,
                                     const int h, const int wd, const int oh_n, const int ow_n,
-                                    const int groups)
+                                    const int groups, const int KH, const int KW, const int SH, const int SW,
+                                    const int DH, const int DW, const int CIN_G, const int COUT_G)
 {
     const __global float *x = packed, *w = packed + w_at, *bias = packed + b_at;
     const int ow = get_global_id(0), oh = get_global_id(1), z = get_global_id(2);

@@ -1,7 +1,13 @@
-"""Choosing the backend: OpenCL when a device works, else the numpy reference.
+"""Choosing the backend, and the one error boundary around OpenCL.
 
-``CONVVIZ_BACKEND=numpy|opencl`` overrides the choice; ``CONVVIZ_DEVICE`` picks a
-device by name. Nothing here imports Qt.
+OpenCL computes when a qualified device exists, else the numpy reference.
+``CONVVIZ_BACKEND=numpy|opencl`` overrides the choice; ``CONVVIZ_DEVICE`` picks a device
+by name. Every operation on OpenCL goes through :func:`call`: whatever the driver raises
+becomes an :class:`OpenCLError`; in automatic mode the operation is then computed by
+numpy, with one logged warning per cause; with ``backend="opencl"`` the error is raised.
+A computation that once crashed the process (see :mod:`.journal`) is computed by numpy
+from then on, and the start after the crash uses numpy throughout and says why.
+Nothing here imports Qt.
 """
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ import os
 import threading
 
 from ..core import reference
+from . import journal
+from .errors import OpenCLError, wrap
 
 log = logging.getLogger("convviz")
 
@@ -20,6 +28,9 @@ _lock = threading.Lock()
 _queue_lock = threading.RLock()      # one thread at a time on the shared command queue
 _engine = None
 _engine_error: str | None = None
+_crash_note: str | None = None
+_crashed: set[tuple[str, str]] = set()      # (device label, what) that crashed a process
+_background: threading.Thread | None = None
 _warned: set[str] = set()
 
 
@@ -29,17 +40,70 @@ def warn_once(reason: str) -> None:
         log.warning("convviz computes with numpy instead of OpenCL: %s", reason)
 
 
+def _describe_crash(note: dict) -> str:
+    return (f"convviz stopped while {note.get('what', 'computing')} on {note.get('device', 'OpenCL')} "
+            f"({note.get('when', 'last time')})")
+
+
+def _open_engine():
+    global _engine, _engine_error, _crash_note
+    new = journal.collect()
+    for note in journal.known_crashes():
+        _crashed.add((note.get("device", ""), note.get("what", "")))
+    if new:
+        _crash_note = (_describe_crash(new[-1]) + ": this session computes with numpy, and that "
+                       "computation stays on numpy from now on (`convviz devices --retry` tries OpenCL again)")
+        _engine_error = _crash_note
+        return
+    if any(what == journal.STARTUP for _, what in _crashed):
+        _engine_error = ("opening OpenCL crashed convviz before; `convviz devices --retry` tries again")
+        return
+    journal.enter("OpenCL", journal.STARTUP)
+    try:
+        from .devices import choose_device
+        from .engine import ClEngine
+        choice = choose_device()
+        if choice.chosen is None:
+            _engine_error = choice.reason
+            return
+        _engine = ClEngine(choice, verdicts=choice.chosen.verdicts)
+    except Exception as exc:          # no ICD, no device, a driver that throws anything
+        _engine_error = str(wrap(exc, "opening OpenCL"))
+    finally:
+        journal.leave()
+
+
 def opencl_engine():
-    """The shared OpenCL engine, created on first use; None (with the reason kept) if none works."""
-    global _engine, _engine_error
+    """The shared OpenCL engine, created (and its device qualified) on first use; None,
+    with the reason kept, when none works."""
     with _lock:
         if _engine is None and _engine_error is None:
-            try:
-                from .engine import ClEngine
-                _engine = ClEngine()
-            except Exception as exc:          # no ICD, no device, a driver that throws anything
-                _engine_error = str(exc) or type(exc).__name__
+            _open_engine()
         return _engine
+
+
+def prepare_in_background(done=None) -> None:
+    """Open the engine on a thread (the window's start): until it is ready, automatic mode
+    computes with numpy instead of waiting for the devices' qualification."""
+    global _background
+
+    def work():
+        opencl_engine()
+        if done is not None:
+            done()
+    if _background is None:
+        _background = threading.Thread(target=work, name="convviz-opencl", daemon=True)
+        _background.start()
+
+
+def ready() -> bool:
+    return _engine is not None or _engine_error is not None
+
+
+def crash_note() -> str | None:
+    """What crashed the last run, when this run is on numpy because of it (known once the
+    engine was asked for)."""
+    return _crash_note
 
 
 @atexit.register
@@ -49,6 +113,7 @@ def shutdown() -> None:
     Left to interpreter teardown, Intel's CPU runtime has segfaulted releasing them.
     """
     engine = _engine
+    journal.close()
     if engine is None:
         return
     try:
@@ -78,30 +143,52 @@ def get_backend(backend: str | None = None):
     name = requested_backend(backend)
     if name == "numpy":
         return reference
+    if name is None and _background is not None and not ready():
+        return reference                # still qualifying: numpy meanwhile, no warning
     engine = opencl_engine()
     if engine is not None:
         return engine
     if name == "opencl":
-        raise RuntimeError(f"the OpenCL backend was asked for but cannot be used: {_engine_error}")
+        raise OpenCLError(f"the OpenCL backend was asked for but cannot be used: {_engine_error}")
     warn_once(_engine_error or "no OpenCL device")
     return reference
 
 
+def _what(op: str, args) -> str:
+    """The computation, as recorded should it crash: the operation and its configuration."""
+    parts = [op]
+    for a in args:
+        shape = getattr(a, "shape", None)
+        parts.append(str(tuple(shape)) if shape is not None else repr(a))
+    return " ".join(parts)
+
+
 def call(backend: str | None, op: str, *args, **kwargs):
-    """Run one operation; when OpenCL fails at build or launch time, fall back (auto mode only)."""
+    """Run one operation; any OpenCL failure falls back to numpy (automatic mode) or
+    raises an OpenCLError (``backend="opencl"``)."""
     impl = get_backend(backend)
     if impl is reference:
         return getattr(reference, op)(*args, **kwargs)
+    what = _what(op, args)
+    if _crashed and (impl.label, what) in _crashed:
+        if requested_backend(backend) == "opencl":
+            raise OpenCLError(f"{what} crashed convviz on {impl.label} before; it is not run there again")
+        warn_once(f"{op} of this size crashed convviz on {impl.label} before")
+        return getattr(reference, op)(*args, **kwargs)
     try:
         with _queue_lock:
-            return getattr(impl, op)(*args, **kwargs)
-    except (RuntimeError, MemoryError) as exc:      # pyopencl.Error and BuildError are RuntimeErrors
+            journal.enter(impl.label, what)
+            try:
+                return getattr(impl, op)(*args, **kwargs)
+            finally:
+                journal.leave()
+    except Exception as exc:        # pyopencl's errors are not RuntimeErrors: catch them all
+        err = wrap(exc, f"{op} on {impl.label}")
         if requested_backend(backend) == "opencl":
-            raise
-        warn_once(f"{op} failed on {impl.description}: {exc}")
+            raise err from exc
+        warn_once(f"{op} failed on {impl.label}: {err.cause}")
         return getattr(reference, op)(*args, **kwargs)
 
 
 def describe(backend: str | None = None) -> str:
-    impl = get_backend(backend)
-    return impl.description
+    return get_backend(backend).description

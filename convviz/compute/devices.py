@@ -1,10 +1,11 @@
 """Finding OpenCL devices and choosing the one to compute on.
 
-The choice: ``CONVVIZ_DEVICE`` (a substring of the device or platform name) when set;
-else the first GPU that builds and runs a test kernel; else the first CPU that does
-(PoCL, then Intel's CPU runtime). Every candidate is really tried, because a device
-can be listed and still fail to compile (PoCL 3.0 with LLVM 14 on CPUs that LLVM does
-not know says "unknown target CPU 'generic'").
+Every device is qualified with the real kernels in a child process (:mod:`.qualify`)
+before it is used, so a driver that rejects a kernel, returns wrong numbers or aborts in
+its compiler costs a verdict, not the app. The choice: ``CONVVIZ_DEVICE`` (part of the
+device's label, e.g. "pocl", "intel cpu runtime", "oclgrind") when set; else a GPU whose
+kernels qualified; else the qualified CPU runtime that was faster on the benchmark
+workloads. Oclgrind, a simulator, is only ever used when asked for by name.
 """
 from __future__ import annotations
 
@@ -15,13 +16,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_TEST_SOURCE = """
-__kernel void probe(__global float *a) {
-    const int i = get_global_id(0);
-    float8 v = vload8(i, a);
-    vstore8(v * 2.0f + 1.0f, i, a);
-}
-"""
 
 
 def _intel_cpu_runtime() -> Path | None:
@@ -65,12 +59,32 @@ class Candidate:
     device: object = None
     works: bool | None = None
     why: str = ""
+    qualification: dict | None = None      # qualify.qualify()'s answer
+
+    @property
+    def short_platform(self) -> str:
+        return {"Portable Computing Language": "PoCL", "Intel(R) OpenCL": "Intel CPU runtime",
+                "Oclgrind": "Oclgrind"}.get(self.platform, self.platform)
 
     @property
     def label(self) -> str:
-        short = {"Portable Computing Language": "PoCL", "Intel(R) OpenCL": "Intel CPU runtime"}.get(
-            self.platform, self.platform)
-        return f"{self.name} ({short})"
+        return f"{self.name} ({self.short_platform})"
+
+    @property
+    def simulator(self) -> bool:
+        return "oclgrind" in self.platform.lower()
+
+    @property
+    def verdicts(self) -> dict:
+        return (self.qualification or {}).get("families", {})
+
+    @property
+    def families_ok(self) -> int:
+        return sum(1 for v in self.verdicts.values() if v.get("ok"))
+
+    @property
+    def bench_ms(self) -> float | None:
+        return (self.qualification or {}).get("bench_ms")
 
 
 @dataclass
@@ -81,6 +95,8 @@ class Choice:
 
 
 def _kind(cl, device) -> str:
+    if "oclgrind" in device.platform.name.lower():
+        return "sim"
     if device.type & cl.device_type.GPU:
         return "GPU"
     if device.type & cl.device_type.CPU:
@@ -88,49 +104,45 @@ def _kind(cl, device) -> str:
     return "other"
 
 
-def try_device(cl, cand: Candidate) -> bool:
-    """Build and run the probe kernel; record why not when it fails."""
-    import warnings
-
-    import numpy as np
+def try_device(cl, cand: Candidate, *, refresh: bool = False) -> bool:
+    """Qualify the device's kernels (cached); it works if any family passed."""
+    from . import qualify
     try:
-        ctx = cl.Context([cand.device])
-        queue = cl.CommandQueue(ctx)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            prg = cl.Program(ctx, _TEST_SOURCE).build()
-        a = np.arange(16, dtype=np.float32)
-        buf = cl.Buffer(ctx, cl.mem_flags.READ_WRITE | cl.mem_flags.COPY_HOST_PTR, hostbuf=a)
-        prg.probe(queue, (2,), None, buf)
-        out = np.empty_like(a)
-        cl.enqueue_copy(queue, out, buf)
-        queue.finish()
-        if not np.array_equal(out, a * 2 + 1):
-            cand.works, cand.why = False, "the probe kernel gave wrong numbers"
-            return False
-        cand.works = True
-        return True
-    except Exception as exc:    # a broken driver can raise anything; record it and move on
+        cand.qualification = qualify.qualify(cand.device, refresh=refresh)
+    except Exception as exc:    # a broken driver can raise anything while listing itself
         msg = str(exc).strip().splitlines()
-        detail = next((m for m in msg if "error" in m.lower()), msg[-1] if msg else type(exc).__name__)
-        cand.works, cand.why = False, detail.strip()
+        cand.works, cand.why = False, (msg[-1] if msg else type(exc).__name__).strip()
         return False
+    failed = [f for f, v in cand.verdicts.items() if not v.get("ok")]
+    cand.works = cand.families_ok > 0
+    if not cand.works:
+        first = cand.verdicts[failed[0]]["why"] if failed else "no kernel family was checked"
+        cand.why = f"every kernel family failed qualification ({first})"
+    elif failed:
+        cand.why = f"{len(failed)} of {len(cand.verdicts)} kernel families failed: numpy computes " + ", ".join(failed)
+    return cand.works
 
 
-def choose_device() -> Choice:
-    """List the devices, try them in order of preference, and say why the winner won."""
+def _matches(cand: Candidate, wanted: str) -> int:
+    """0: no match; 1: part of the label; 2: part of the platform's short name or the platform."""
+    if wanted in cand.short_platform.lower() or wanted in cand.platform.lower():
+        return 2
+    return 1 if wanted in cand.label.lower() else 0
+
+
+def list_candidates(choice: Choice) -> object | None:
+    """Fill ``choice.candidates``; returns the pyopencl module, or None (with the reason)."""
     prepare_icd_vendors()
-    choice = Choice()
     try:
         import pyopencl as cl
     except ImportError as exc:
         choice.reason = f"pyopencl cannot be imported ({exc})"
-        return choice
+        return None
     try:
         platforms = cl.get_platforms()
     except Exception as exc:
         choice.reason = f"no OpenCL platform found ({str(exc).strip()})"
-        return choice
+        return None
     for p in platforms:
         try:
             devices = p.get_devices()
@@ -140,34 +152,53 @@ def choose_device() -> Choice:
             choice.candidates.append(Candidate(p.name.strip(), d.name.strip(), _kind(cl, d), d))
     if not choice.candidates:
         choice.reason = "the OpenCL platforms list no devices"
-        return choice
+        return None
+    return cl
 
+
+def choose_device(*, refresh: bool = False) -> Choice:
+    """List the devices, qualify them, and say why the winner won."""
+    choice = Choice()
+    cl = list_candidates(choice)
+    if cl is None:
+        return choice
     wanted = os.environ.get("CONVVIZ_DEVICE", "").strip().lower()
-    order = {"GPU": 0, "CPU": 1, "other": 2}
-    platform_rank = {"Portable Computing Language": 0}
-    ranked = sorted(choice.candidates, key=lambda c: (order[c.kind], platform_rank.get(c.platform, 1)))
     if wanted:
-        matches = [c for c in ranked if wanted in c.name.lower() or wanted in c.platform.lower()]
+        scored = [(_matches(c, wanted), c) for c in choice.candidates]
+        best = max((m for m, _ in scored), default=0)
+        matches = [c for m, c in scored if m and m == best]
         if not matches:
             choice.reason = (f"CONVVIZ_DEVICE={wanted!r} matches no device; "
-                             f"the devices are: {', '.join(c.label for c in ranked)}")
+                             f"the devices are: {', '.join(c.label for c in choice.candidates)}")
             return choice
         for c in matches:
-            if try_device(cl, c):
+            if try_device(cl, c, refresh=refresh):
                 choice.chosen, choice.reason = c, f"CONVVIZ_DEVICE={wanted!r} asked for it"
                 return choice
         choice.reason = f"CONVVIZ_DEVICE={wanted!r} matches only devices that fail: " + "; ".join(
             f"{c.label}: {c.why}" for c in matches)
         return choice
-    failed = []
-    for c in ranked:
-        if try_device(cl, c):
-            first = "the first GPU that works" if c.kind == "GPU" else (
-                "no GPU works, and this is the first CPU device that does")
-            choice.chosen = c
-            choice.reason = first + ("" if not failed else " (" + "; ".join(
-                f"{f.label} failed: {f.why}" for f in failed) + ")")
-            return choice
-        failed.append(c)
-    choice.reason = "no OpenCL device works: " + "; ".join(f"{c.label}: {c.why}" for c in failed)
+    order = {"GPU": 0, "CPU": 1, "other": 2, "sim": 3}
+    usable = []
+    for c in choice.candidates:
+        if c.simulator:
+            c.why = "a simulator, used only when CONVVIZ_DEVICE names it"
+            continue
+        if try_device(cl, c, refresh=refresh):
+            usable.append(c)
+    if not usable:
+        tried = [c for c in choice.candidates if not c.simulator]
+        choice.reason = "no OpenCL device works: " + ("; ".join(f"{c.label}: {c.why}" for c in tried)
+                                                       or "the only device is a simulator")
+        return choice
+    usable.sort(key=lambda c: (order[c.kind], -c.families_ok, c.bench_ms if c.bench_ms is not None else 1e9))
+    best = choice.chosen = usable[0]
+    if best.kind == "GPU":
+        choice.reason = "it is a GPU whose kernels qualified"
+    else:
+        others = [c for c in usable[1:] if c.kind == best.kind]
+        choice.reason = "no GPU qualified" + (", and it was the fastest CPU runtime on the benchmark workloads ("
+                                              + ", ".join(f"{c.short_platform} {c.bench_ms:.1f} ms" for c in
+                                                          [best] + others if c.bench_ms is not None) + ")"
+                                              if others else ", and it is the CPU device whose kernels qualified")
     return choice

@@ -1,8 +1,12 @@
 """The OpenCL backend: the same operations as :mod:`convviz.core.reference`, on a device.
 
-Programs are built once per context and set of compile-time constants (kernel size,
-stride, dilation, channel blocking) and kept; sizes are arguments, so a new image
-size never triggers a rebuild. pyopencl keeps the built binaries on disk between runs.
+Every size, stride, dilation and channel count is a kernel argument. The only
+compile-time constants are a vector width per family (chosen by qualification: the
+widest that builds, runs and agrees with numpy on this device) and a channel blocking
+of 1 or a fixed block, so the set of programs is finite: :mod:`.qualify` builds and
+checks every one of them in a child process before this engine uses the device, and no
+configuration a person picks ever compiles anything here. pyopencl keeps the built
+binaries on disk between runs. Every driver failure leaves as an :class:`OpenCLError`.
 """
 from __future__ import annotations
 
@@ -20,28 +24,38 @@ from ..core.activations import ACTIVATION_CODES, DEFAULT_SLOPE
 from ..core.reference import gather_pads
 from ..core.spec import ConvSpec, PoolSpec
 from .devices import Choice, choose_device
+from .errors import BuildError, OpenCLError, Unqualified, inject, wrap
 
 log = logging.getLogger(__name__)
 
-VW = 16         # outputs per work-item along a row in the forward kernel (float16)
+VECTOR_WIDTHS = (16, 8, 4, 1)    # the vector kernels' variants, widest (fastest) first
+VECTOR_KERNELS = ("conv2d_forward", "conv2d_dw")
 CONSTANTS_KEPT = 64   # small read-only device arrays kept between calls
-DW_COB = 2      # output channels per dW work-item: each X load serves them (4 measured slower)
-DW_COB_STRIDED = 4   # with a stride along rows each X vector is gathered, so it serves more channels
-DW_ACCUMULATORS = 18  # vector accumulators a dW work-item may hold (COB × taps); twice that when strided
-FWD_COB = 8    # output channels per work-item in the forward kernel
+FWD_COB = 8    # output channels per work-item in the forward kernel (1 when a group has one)
+DW_COB = 4     # output channels per dW work-item: each X vector serves them (1 when a group has one)
 LOCAL0 = 16     # work-group size along the first dimension (the runtime vectorises across it)
 DIRECT_MAX_TERMS = 2048     # N·OH·OW: the most terms one work-item of the direct dW sums
 DIRECT_MAX_MACS = 1 << 15   # N·Cout·OH·OW·Cin/groups·KH·KW: the largest problem done directly
 MAPS_KEPT = 32  # pad maps (and their inverses) kept on the device
 
 
-class BuildError(RuntimeError):
-    """A kernel failed to compile; the message carries the build log."""
-
-
 @lru_cache(maxsize=None)
 def kernel_source(name: str) -> str:
-    return files("convviz.kernels").joinpath(f"{name}.cl").read_text()
+    """The source of ``name``.cl; the vector kernels get vectors.clh in front."""
+    kernels = files("convviz.kernels")
+    source = kernels.joinpath(f"{name}.cl").read_text()
+    if name in VECTOR_KERNELS:
+        source = kernels.joinpath("vectors.clh").read_text() + "\n" + source
+    return source
+
+
+def program_variants(name: str, vw: int = 16) -> list[dict]:
+    """The compile-time constants each program of ``name`` is ever built with."""
+    if name == "conv2d_forward":
+        return [dict(VW=vw, COB=1), dict(VW=vw, COB=FWD_COB)]
+    if name == "conv2d_dw":
+        return [dict(VW=vw, COB=1), dict(VW=vw, COB=DW_COB)]
+    return [{}]
 
 
 SCALAR_TYPES = {"int": np.int32, "long": np.int64, "float": np.float32}
@@ -95,21 +109,36 @@ def insert_zeros_index(size: int, stride: int, before: int = 0, after: int = 0) 
 class ClEngine:
     name = "opencl"
 
-    def __init__(self, choice: Choice | None = None):
+    def __init__(self, choice: Choice | None = None, verdicts: dict | None = None):
+        """``verdicts``: family -> (ok, why, vector width) from qualification; None trusts
+        every family at full width (the qualification child itself, and tests)."""
         import pyopencl as cl
         import pyopencl.tools
 
         self.cl = cl
         self.choice = choice or choose_device()
         if self.choice.chosen is None:
-            raise RuntimeError(self.choice.reason)
+            raise OpenCLError(self.choice.reason)
         self.device = self.choice.chosen.device
-        self.ctx = cl.Context([self.device])
-        self.queue = cl.CommandQueue(self.ctx)
+        self.label = self.choice.chosen.label
+        try:
+            self.ctx = cl.Context([self.device])
+            self.queue = cl.CommandQueue(self.ctx)
+        except Exception as exc:
+            raise wrap(exc, f"opening {self.label}") from exc
         self.pool = pyopencl.tools.MemoryPool(pyopencl.tools.ImmediateAllocator(self.queue))
-        self.description = f"OpenCL · {self.choice.chosen.label}"
+        self.description = f"OpenCL · {self.label}"
+        self.vw = {name: VECTOR_WIDTHS[0] for name in VECTOR_KERNELS}
+        self.unusable: dict[str, str] = {}      # family -> why numpy computes it here
+        for family, verdict in (verdicts or {}).items():
+            if verdict.get("ok"):
+                if family in VECTOR_KERNELS:
+                    self.vw[family] = verdict.get("vw", VECTOR_WIDTHS[0])
+            else:
+                self.unusable[family] = verdict.get("why", "it failed qualification")
         self.build_seconds = 0.0
         self._programs: dict = {}
+        self._names: dict = {}      # kernel -> its name (for fault injection)
         self._constants: dict = {}
         self._maps: dict = {}
         self._lock = threading.Lock()
@@ -118,22 +147,33 @@ class ClEngine:
     # ------------------------------------------------------------ plumbing
 
     def program(self, name: str, **defines):
-        """The kernel of a .cl file built and its compile-time constants (cached)."""
+        """The kernel of ``name``.cl built with its compile-time constants (cached). The
+        vector kernels get this device's qualified width; a family that failed
+        qualification raises :class:`Unqualified` (numpy computes it instead)."""
+        if name in VECTOR_KERNELS:
+            defines["VW"] = self.vw[name]
         key = (name, tuple(sorted(defines.items())))
         prg = self._programs.get(key)
         if prg is None:
+            if name in self.unusable:
+                raise Unqualified(f"{name} is not used on {self.label}: {self.unusable[name]}")
             opts = [f"-D{k}={v}" for k, v in sorted(defines.items())]
+            what = f"building {name}.cl with {' '.join(opts) or 'no options'} on {self.label}"
             t0 = time.perf_counter()
             try:
+                inject("build", name)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    prg = self.cl.Program(self.ctx, kernel_source(name)).build(options=opts)
-            except self.cl.Error as exc:
-                raise BuildError(f"building {name}.cl with {' '.join(opts) or 'no options'} failed:\n{exc}") from exc
+                    built = self.cl.Program(self.ctx, kernel_source(name)).build(options=opts)
+                inject("kernel", name)
+                prg = self.cl.Kernel(built, name)
+                prg.set_scalar_arg_dtypes(list(scalar_arg_dtypes(name)))
+            except Exception as exc:            # LogicError (INVALID_KERNEL_NAME) is no RuntimeError
+                err = wrap(exc, what)
+                raise BuildError(str(err), err.log) from exc
             self.build_seconds += time.perf_counter() - t0
-            prg = self.cl.Kernel(prg, name)
-            prg.set_scalar_arg_dtypes(list(scalar_arg_dtypes(name)))
             self._programs[key] = prg
+            self._names[prg] = name
         return prg
 
     def upload(self, a: np.ndarray, dtype=np.float32):
@@ -186,6 +226,7 @@ class ClEngine:
             self._maps.clear()
 
     def empty(self, nbytes: int):
+        inject("alloc", "*")
         return self.pool.allocate(max(int(nbytes), 4))
 
     def download(self, buf, shape, dtype=np.float32) -> np.ndarray:
@@ -207,12 +248,19 @@ class ClEngine:
             l0 = min(LOCAL0, 1 << (g[0] - 1).bit_length())
             g[0] = _round_up(g[0], l0)
             local = (l0,) + (1,) * (len(g) - 1)
+        inject("launch", self._names.get(kernel, ""))
         with self._lock:        # a Kernel object's arguments are shared state
             kernel(self.queue, tuple(g), local, *args)
 
     @staticmethod
     def i32(v):
         return np.int32(v)
+
+    @staticmethod
+    def geometry(w_shape, spec: ConvSpec) -> tuple:
+        """kh, kw, sh, sw, dh, dw, cin_g, cout_g: the convolution kernels' last arguments."""
+        return (w_shape[2], w_shape[3], spec.stride[0], spec.stride[1], spec.dilation[0], spec.dilation[1],
+                w_shape[1], w_shape[0] // spec.groups)
 
     # ------------------------------------------------------------ remaps (pad, crop, zeros)
 
@@ -275,22 +323,22 @@ class ClEngine:
         """X_pad on the device, with zero slack columns so 8-wide loads stay inside."""
         n, c, h, w = x_shape
         rows, cols = spec.pad_maps((h, w))
-        need = (_round_up(out_hw[1], VW) - 1) * spec.stride[1] + spec.dilation[1] * (spec.kernel[1] - 1) + 1
+        vw = self.vw["conv2d_forward"]
+        need = (_round_up(out_hw[1], vw) - 1) * spec.stride[1] + spec.dilation[1] * (spec.kernel[1] - 1) + 1
         if need > len(cols):
             cols = np.concatenate([cols, np.full(need - len(cols), -1)])
         return self.remap_buf(x_buf, n * c, (h, w), rows, cols)
 
     def _forward_buf(self, xp, xp_hw, n, w_buf, w_shape, b_buf, spec: ConvSpec, out_hw):
-        cout, cin_g, kh, kw = w_shape
+        cout = w_shape[0]
         cout_g = cout // spec.groups
-        cob = min(FWD_COB, cout_g)
+        cob = 1 if cout_g == 1 else FWD_COB
         y = self.empty(n * cout * out_hw[0] * out_hw[1] * 4)
-        k = self.program("conv2d_forward", KH=kh, KW=kw, SH=spec.stride[0], SW=spec.stride[1],
-                         DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=cin_g, COUT_G=cout_g, COB=cob)
+        k = self.program("conv2d_forward", COB=cob)
         blocks = -(-cout_g // cob)
-        self.run(k, (-(-out_hw[1] // VW), out_hw[0], n * spec.groups * blocks), xp, w_buf, b_buf, y,
-                 self.i32(xp_hw[0]), self.i32(xp_hw[1]), self.i32(out_hw[0]), self.i32(out_hw[1]),
-                 self.i32(spec.groups))
+        self.run(k, (-(-out_hw[1] // self.vw["conv2d_forward"]), out_hw[0], n * spec.groups * blocks),
+                 xp, w_buf, b_buf, y, xp_hw[0], xp_hw[1], out_hw[0], out_hw[1], spec.groups,
+                 *self.geometry(w_shape, spec))
         return y
 
     def use_direct(self, x_shape, w_shape, spec: ConvSpec, out_hw) -> bool:
@@ -300,11 +348,6 @@ class ClEngine:
             return self.direct
         terms = x_shape[0] * out_hw[0] * out_hw[1]
         return terms <= DIRECT_MAX_TERMS and terms * int(np.prod(w_shape)) <= DIRECT_MAX_MACS
-
-    def _direct_program(self, name: str, w_shape, spec: ConvSpec):
-        return self.program(name, KH=w_shape[2], KW=w_shape[3], SH=spec.stride[0], SW=spec.stride[1],
-                            DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=w_shape[1],
-                            COUT_G=w_shape[0] // spec.groups)
 
     def upload_packed(self, *arrays):
         """One device buffer holding ``arrays`` one after another (float32), and the offset
@@ -321,8 +364,9 @@ class ClEngine:
         rows, cols = self.pad_map_buffers(spec, (h, wd))[:2]
         packed, (_, w_at, b_at) = self.upload_packed(x, w, np.zeros(w.shape[0], np.float32) if b is None else b)
         y = self.empty(n * w.shape[0] * out_hw[0] * out_hw[1] * 4)
-        self.run(self._direct_program("conv2d_direct_forward", w.shape, spec), (out_hw[1], out_hw[0], n * w.shape[0]),
-                 packed, rows, cols, y, w_at, b_at, h, wd, out_hw[0], out_hw[1], spec.groups)
+        self.run(self.program("conv2d_direct_forward"), (out_hw[1], out_hw[0], n * w.shape[0]),
+                 packed, rows, cols, y, w_at, b_at, h, wd, out_hw[0], out_hw[1], spec.groups,
+                 *self.geometry(w.shape, spec))
         return self.download(y, (n, w.shape[0]) + out_hw)
 
     def _conv2d_backward_direct(self, x, w, dy, spec: ConvSpec):
@@ -330,9 +374,9 @@ class ClEngine:
         sizes = (x.size, w.size, w.shape[0])
         packed, (_, w_at, dy_at) = self.upload_packed(x, w, dy)
         out = self.empty(sum(sizes) * 4)
-        self.run(self._direct_program("conv2d_direct_backward", w.shape, spec), (sum(sizes),),
+        self.run(self.program("conv2d_direct_backward"), (sum(sizes),),
                  packed, w_at, dy_at, *self.pad_map_buffers(spec, (h, wd)), out,
-                 n, h, wd, dy.shape[2], dy.shape[3], spec.groups)
+                 n, h, wd, dy.shape[2], dy.shape[3], spec.groups, *self.geometry(w.shape, spec))
         flat = self.download(out, (sum(sizes),))
         return (flat[:sizes[0]].reshape(x.shape), flat[sizes[0]:sizes[0] + sizes[1]].reshape(w.shape),
                 flat[sizes[0] + sizes[1]:])
@@ -371,30 +415,31 @@ class ClEngine:
 
         # dW: two-stage reduction over the (n, oh) rows
         rows_total = n * out_hw[0]
-        strided = spec.stride[1] > 1
-        most, budget = (DW_COB_STRIDED, 2 * DW_ACCUMULATORS) if strided else (DW_COB, DW_ACCUMULATORS)
-        cob = max(c for c in (1, 2, 4)                          # divides Cout/groups; accumulators fit
-                  if c <= most and cout_g % c == 0 and (c == 1 or c * kh * kw <= budget))
-        co_items = spec.groups * (cout_g // cob)
-        n_chunks, per = self._chunks(rows_total, co_items * cin_g)
+        cob = 1 if cout_g == 1 else DW_COB
+        co_items = spec.groups * -(-cout_g // cob)
+        n_chunks, per = self._chunks(rows_total, co_items * cin_g * kh * kw)
         part = self.empty(n_chunks * cout * cin_g * kh * kw * 4)
-        k = self.program("conv2d_dw", KH=kh, KW=kw, SH=spec.stride[0], SW=spec.stride[1],
-                         DH=spec.dilation[0], DW=spec.dilation[1], CIN_G=cin_g, COUT_G=cout_g, COB=cob,
-                         VW=16 if cout_g > 1 else 8)
-        self.run(k, (cin_g, co_items, n_chunks), xp, dy_buf, part, self.i32(xp_hw[0]), self.i32(xp_hw[1]),
-                 self.i32(out_hw[0]), self.i32(out_hw[1]), self.i32(rows_total), self.i32(per),
-                 self.i32(spec.groups), exact=True, single=cob > 1)
+        self.run(self.program("conv2d_dw", COB=cob), (cin_g * kh * kw, co_items, n_chunks), xp, dy_buf, part,
+                 xp_hw[0], xp_hw[1], out_hw[0], out_hw[1], rows_total, per, spec.groups,
+                 *self.geometry(w.shape, spec), exact=True, single=True)
         dw = self._reduce(part, n_chunks, cout * cin_g * kh * kw)
 
-        # db: the same two stages over dy alone
-        b_chunks, b_per = self._chunks(rows_total, cout)
-        bpart = self.empty(b_chunks * cout * 4)
-        self.run(self.program("channel_sum"), (cout, b_chunks), dy_buf, bpart, self.i32(cout),
-                 self.i32(out_hw[0]), self.i32(out_hw[1]), self.i32(rows_total), self.i32(b_per), exact=True)
-        db = self._reduce(bpart, b_chunks, cout)
-
+        db = self._db_buf(dy_buf, dy.shape)
         dx = self._dx_gather_buf(dy_buf, dy.shape, w_buf, w.shape, spec, (h, wd))
         return (self.download(dx, x.shape), self.download(dw, w.shape), self.download(db, (cout,)))
+
+    def _db_buf(self, dy_buf, dy_shape):
+        """db[co] = Σ dy[:, co]: partial sums over chunks of (n, oh) rows, then reduced."""
+        n, cout, oh, ow = dy_shape
+        b_chunks, b_per = self._chunks(n * oh, cout)
+        bpart = self.empty(b_chunks * cout * 4)
+        self.run(self.program("channel_sum"), (cout, b_chunks), dy_buf, bpart, self.i32(cout),
+                 self.i32(oh), self.i32(ow), self.i32(n * oh), self.i32(b_per), exact=True)
+        return self._reduce(bpart, b_chunks, cout)
+
+    def bias_gradient(self, dy: np.ndarray) -> np.ndarray:
+        """db = Σ dy over the batch and the plane, per output channel."""
+        return self.download(self._db_buf(self.upload(dy), dy.shape), (dy.shape[1],))
 
     def _dx_gather_buf(self, dy_buf, dy_shape, w_buf, w_shape, spec: ConvSpec, hw):
         """dX (or dX_pad for non-zero modes, then folded) = correlate(pad(insert_zeros(dY)), W′)."""
@@ -404,8 +449,9 @@ class ClEngine:
         t, b, l, r = gather_pads(spec, hw, (oh, ow))
         rows = insert_zeros_index(oh, spec.stride[0], t, b)
         target = (len(rows) - span_h, len(insert_zeros_index(ow, spec.stride[1], l, r)) - span_w)
-        # slack columns for the 8-wide loads; only outputs past target[1] ever read them
-        cols = insert_zeros_index(ow, spec.stride[1], l, r + _round_up(target[1], VW) - target[1])
+        # slack columns for the vector loads; only outputs past target[1] ever read them
+        vw = self.vw["conv2d_forward"]
+        cols = insert_zeros_index(ow, spec.stride[1], l, r + _round_up(target[1], vw) - target[1])
         dz, dz_hw = self.remap_buf(dy_buf, n * cout, (oh, ow), rows, cols)
         wf = self.flip_kernel_buf(w_buf, w_shape, spec.groups)
         plain = ConvSpec(spec.kernel, (1, 1), (0, 0, 0, 0), spec.dilation, spec.groups)
