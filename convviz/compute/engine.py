@@ -249,6 +249,7 @@ class ClEngine:
             g[0] = _round_up(g[0], l0)
             local = (l0,) + (1,) * (len(g) - 1)
         inject("launch", self._names.get(kernel, ""))
+        inject("crash", self._names.get(kernel, ""))
         with self._lock:        # a Kernel object's arguments are shared state
             kernel(self.queue, tuple(g), local, *args)
 

@@ -3,14 +3,17 @@
 Every pyopencl failure (build, kernel creation, allocation, launch, read) reaches the
 rest of convviz as an :class:`OpenCLError` carrying the build log, never as a raw
 pyopencl exception. ``CONVVIZ_FAULT`` injects failures for the tests: a comma-separated
-list of ``stage:name`` with stage one of build, kernel, launch, alloc, abort, wrong and
-name a kernel (``*`` for any), e.g. ``CONVVIZ_FAULT=build:conv2d_forward,abort:im2col``.
+list of ``stage:name``, name a kernel (``*`` for any) and stage one of: build (a build
+error), kernel (INVALID_KERNEL_NAME), launch (OUT_OF_RESOURCES), alloc (a failed
+allocation), abort (the qualification child aborts while checking that family, or
+``family/width``), crash (this process aborts when launching that kernel), wrong (the
+family returns wrong numbers in qualification). E.g. ``CONVVIZ_FAULT=build:conv2d_forward``.
 """
 from __future__ import annotations
 
 import os
 
-STAGES = ("build", "kernel", "launch", "alloc", "abort", "wrong")
+STAGES = ("build", "kernel", "launch", "alloc", "abort", "crash", "wrong")
 
 
 class OpenCLError(RuntimeError):
@@ -75,7 +78,7 @@ def inject(stage: str, name: str) -> None:
     """Fail as a broken driver would, where the tests asked for it."""
     if not _faults or not injected(stage, name):
         return
-    if stage == "abort":
+    if stage in ("abort", "crash"):
         os.abort()              # what an LLVM assertion inside a driver's compiler does
     import pyopencl as cl
     if stage == "build":

@@ -49,7 +49,10 @@ POOL_CASES = (((1, 1, 1, 1), 1, None, 0), ((2, 3, 9, 37), 3, 2, 1), ((1, 2, 8, 8
 
 
 def cache_dir() -> Path:
-    """The user cache folder for convviz (XDG_CACHE_HOME, or platformdirs' choice)."""
+    """The user cache folder for convviz: CONVVIZ_CACHE_DIR, else XDG_CACHE_HOME/convviz,
+    else platformdirs' choice."""
+    if os.environ.get("CONVVIZ_CACHE_DIR"):
+        return Path(os.environ["CONVVIZ_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME")
     if base:
         return Path(base) / "convviz"
@@ -376,6 +379,7 @@ def child_main(key: str, known_json: str = "{}") -> int:
         t0 = time.perf_counter()
         try:
             inject("abort", family)
+            inject("abort", item)
             FAMILIES[family](engine, ref)
             result = {"ok": True}
         except Exception as exc:
