@@ -88,7 +88,10 @@ def prepare_in_background(done=None) -> None:
     global _background
 
     def work():
-        opencl_engine()
+        engine = opencl_engine()
+        if engine is not None:
+            with _queue_lock:
+                engine.build_all()
         if done is not None:
             done()
     if _background is None:

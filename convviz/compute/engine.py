@@ -139,6 +139,7 @@ class ClEngine:
         self.build_seconds = 0.0
         self._programs: dict = {}
         self._names: dict = {}      # kernel -> its name (for fault injection)
+        self._in_flight: list = []  # host arrays whose non-blocking copies may not have run yet
         self._constants: dict = {}
         self._maps: dict = {}
         self._lock = threading.Lock()
@@ -158,6 +159,10 @@ class ClEngine:
             if name in self.unusable:
                 raise Unqualified(f"{name} is not used on {self.label}: {self.unusable[name]}")
             opts = [f"-D{k}={v}" for k, v in sorted(defines.items())]
+            if self.choice.chosen.simulator:
+                # Oclgrind 21.10's uninitialised-value check cannot follow LLVM's `freeze`,
+                # which the optimiser emits: it would abort each kernel
+                opts.append("-cl-opt-disable")
             what = f"building {name}.cl with {' '.join(opts) or 'no options'} on {self.label}"
             t0 = time.perf_counter()
             try:
@@ -176,10 +181,28 @@ class ClEngine:
             self._names[prg] = name
         return prg
 
+    def build_all(self) -> float:
+        """Build every program the engine can use (from pyopencl's on-disk cache once
+        qualification built them), so that no operation compiles when first used; the
+        seconds it took. Families that fail are left to fail (and fall back) when used."""
+        from .qualify import FAMILIES
+        t0 = time.perf_counter()
+        for name in FAMILIES:
+            if name in self.unusable:
+                continue
+            for defines in program_variants(name):
+                defines.pop("VW", None)
+                try:
+                    self.program(name, **defines)
+                except OpenCLError:
+                    pass
+        return time.perf_counter() - t0
+
     def upload(self, a: np.ndarray, dtype=np.float32):
         a = np.ascontiguousarray(a, dtype=dtype)
-        buf = self.pool.allocate(max(a.nbytes, 4))
+        buf = self.empty(a.nbytes)
         self.cl.enqueue_copy(self.queue, buf, a, is_blocking=False)
+        self._in_flight.append(a)       # the copy reads it later: keep it until a blocking read
         return buf
 
     def constant(self, a: np.ndarray, dtype=np.float32):
@@ -232,6 +255,7 @@ class ClEngine:
     def download(self, buf, shape, dtype=np.float32) -> np.ndarray:
         out = np.empty(shape, dtype)
         self.cl.enqueue_copy(self.queue, out, buf)
+        self._in_flight.clear()         # the queue is in order: every earlier copy is done
         return out
 
     def run(self, kernel, gsize, *args, exact: bool = False, single: bool = False):

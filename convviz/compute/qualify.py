@@ -11,7 +11,7 @@ it dies, the item it had started is marked as crashing and a new child goes on w
 rest. Verdicts are cached per device, driver version, convviz version and kernel-source
 hash in the user cache folder, so this costs once per machine.
 
-Run as ``python -m convviz.compute.qualify PLATFORM<TAB>DEVICE [KNOWN_JSON]`` (the child).
+The child runs :func:`child_main` with the device's key and the results so far.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ PROTOCOL = 2            # bump when the families or their checks change
 CHILD_TIMEOUT = 300     # seconds for one child; a hung compiler is a failure, not a hang
 VECTOR_WIDTHS = (16, 8, 4, 1)
 VECTOR_FAMILIES = ("conv2d_forward", "conv2d_dw")
+CHILD = "import sys; from convviz.compute.qualify import child_main; sys.exit(child_main(*sys.argv[1:3]))"
 
 # (x shape, w shape, keyword arguments): every awkward case the kernels must survive
 CONV_CASES = (
@@ -416,7 +417,7 @@ def run_children(key: str, timeout: float = CHILD_TIMEOUT) -> tuple[dict, float 
     bench = None
     log: list[str] = []
     for _attempt in range(len(items()) + 1):
-        cmd = [sys.executable, "-m", "convviz.compute.qualify", key, json.dumps(results)]
+        cmd = [sys.executable, "-c", CHILD, key, json.dumps(results)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                                   env=dict(os.environ, PYTHONUNBUFFERED="1"))
@@ -486,5 +487,3 @@ def qualify(device, *, refresh: bool = False) -> dict:
     return data
 
 
-if __name__ == "__main__":
-    sys.exit(child_main(*sys.argv[1:3]))
