@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from .compute import call
-from .core.activations import check_activation, DEFAULT_SLOPE
-from .core.spec import as_float32, check_conv, check_dy, check_pool
+from .core.activations import check_activation, check_slope, DEFAULT_SLOPE
+from .core.spec import check_activation_input, check_conv, check_dy, check_pool
 
 __all__ = ["conv2d", "conv2d_backward", "avg_pool2d", "avg_pool2d_backward", "max_pool2d",
            "max_pool2d_backward", "activation", "activation_backward"]
@@ -41,7 +41,8 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_m
 def conv2d_backward(x, w, dy, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
                     backend=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dx, dw, db) for upstream gradient dy of shape (N, Cout, OH, OW)."""
-    x, w, _, spec = check_conv(x, w, None, _spec_args(stride, padding, dilation, groups, padding_mode))
+    x, w, _, spec = check_conv(x, w, None, _spec_args(stride, padding, dilation, groups, padding_mode),
+                               backward=True)
     dy = check_dy(dy, (x.shape[0], w.shape[0]) + spec.output_size(x.shape[2:]), "the output y (N, Cout, OH, OW)")
     return call(backend, "conv2d_backward", x, w, dy, spec)
 
@@ -54,7 +55,7 @@ def avg_pool2d(x, kernel_size, *, stride=None, padding=0, backend=None) -> np.nd
 
 def avg_pool2d_backward(x, dy, kernel_size, *, stride=None, padding=0, backend=None) -> np.ndarray:
     """dx: each dy cell spreads evenly over its window; overlapping windows add."""
-    x, spec = check_pool(x, kernel_size, stride, padding)
+    x, spec = check_pool(x, kernel_size, stride, padding, backward=True)
     dy = check_dy(dy, x.shape[:2] + spec.output_size(x.shape[2:]), "the pooled output")
     return call(backend, "avg_pool2d_backward", x.shape, dy, spec)
 
@@ -67,19 +68,21 @@ def max_pool2d(x, kernel_size, *, stride=None, padding=0, backend=None) -> np.nd
 
 def max_pool2d_backward(x, dy, kernel_size, *, stride=None, padding=0, backend=None) -> np.ndarray:
     """dx: each dy cell goes wholly to its window's first maximum (row-major); overlaps add."""
-    x, spec = check_pool(x, kernel_size, stride, padding)
+    x, spec = check_pool(x, kernel_size, stride, padding, backward=True)
     dy = check_dy(dy, x.shape[:2] + spec.output_size(x.shape[2:]), "the pooled output")
     return call(backend, "max_pool2d_backward", x, dy, spec)
 
 
 def activation(z, name: str = "relu", *, slope: float = DEFAULT_SLOPE, backend=None) -> np.ndarray:
     """σ(z) for identity, relu, leaky_relu (negative slope ``slope``), sigmoid, tanh."""
-    z = as_float32(z, "z")
-    return call(backend, "activation", z, check_activation(name), float(slope))
+    name, slope = check_activation(name), check_slope(slope)
+    z = check_activation_input(z)
+    return call(backend, "activation", z, name, slope)
 
 
 def activation_backward(z, da, name: str = "relu", *, slope: float = DEFAULT_SLOPE, backend=None) -> np.ndarray:
     """dz = da ⊙ σ′(z)."""
-    z = as_float32(z, "z")
-    da = check_dy(da, z.shape, "z")
-    return call(backend, "activation_backward", z, da, check_activation(name), float(slope))
+    name, slope = check_activation(name), check_slope(slope)
+    z = check_activation_input(z, backward=True)
+    da = check_dy(da, z.shape, "z", name="da")
+    return call(backend, "activation_backward", z, da, name, slope)

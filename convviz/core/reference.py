@@ -131,7 +131,7 @@ def conv2d_backward(x: np.ndarray, w: np.ndarray, dy: np.ndarray, spec: ConvSpec
                 dxp[:, cs, i * dh:i * dh + (oh - 1) * sh + 1:sh, j * dwl:j * dwl + (ow - 1) * sw + 1:sw] += \
                     np.einsum("nohw,oc->nchw", dy64[:, os_], w64[os_, :, i, j])
     dx = pad_backward(dxp, spec, hw)
-    return dx, _out(dw, x), _out(dy64.sum(axis=(0, 2, 3)), x)
+    return _out(dx, x), _out(dw, x), _out(dy64.sum(axis=(0, 2, 3)), x)
 
 
 def gather_pads(spec: ConvSpec, hw: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int, int, int]:
