@@ -120,3 +120,49 @@ def test_default_limit_is_2_gib(monkeypatch):
     monkeypatch.delenv("CONVVIZ_MAX_BYTES", raising=False)
     assert S.max_bytes() == 2 * 1024 ** 3
     assert S.format_bytes(S.max_bytes()) == "2.0 GiB"
+
+
+# ---------------------------------------------------------------- reference costs linear in the sizes
+
+DXP = np.arange(1, 8, dtype=np.float32).reshape(1, 1, 1, 7)     # gradients 1..7 at padded cells −2..4
+
+
+@pytest.mark.parametrize("mode,expected", [
+    ("zeros", [3, 4, 5]),             # padded row 0 0 a b c 0 0: the zeros send nothing back
+    ("replicate", [1 + 2 + 3, 4, 5 + 6 + 7]),     # a a a b c c c
+    ("reflect", [3 + 7, 2 + 4 + 6, 1 + 5]),      # c b a b c b a
+    ("circular", [3 + 6, 1 + 4 + 7, 2 + 5]),     # b c a b c a b
+])
+def test_pad_backward_sends_each_copy_back_to_its_cell(mode, expected):
+    from convviz.core import reference as ref
+    spec = S.make_conv_spec((1, 1), padding=((0, 0), (2, 2)), padding_mode=mode)
+    dx = ref.pad_backward(DXP, spec, (1, 3))
+    assert dx.dtype == np.float32
+    np.testing.assert_array_equal(dx, [[[expected]]])
+
+
+def test_pad_backward_folds_both_axes():
+    from convviz.core import reference as ref
+    spec = S.make_conv_spec((1, 1), padding=1, padding_mode="replicate")
+    dxp = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    dxp = np.concatenate([dxp, 2 * dxp], axis=1)          # a second channel, doubled
+    # on a 2×2 input each cell is copied into the 2×2 corner block of the 4×4 padded input
+    one = [[0 + 1 + 4 + 5, 2 + 3 + 6 + 7], [8 + 9 + 12 + 13, 10 + 11 + 14 + 15]]
+    np.testing.assert_array_equal(ref.pad_backward(dxp, spec, (2, 2)), [[one, 2 * np.array(one)]])
+
+
+def test_pad_backward_of_a_tall_column_runs():
+    """1×1×100000×1: the dense selection matrices it once built would take 74.5 GiB."""
+    from convviz.core import reference as ref
+    spec = S.make_conv_spec((1, 1), padding=((3, 5), (0, 0)), padding_mode="replicate")
+    dx = ref.pad_backward(np.ones((1, 1, 100008, 1), np.float32), spec, (100000, 1))
+    assert dx.shape == (1, 1, 100000, 1)
+    assert dx[0, 0, 0, 0] == 4 and dx[0, 0, -1, 0] == 6 and (dx[0, 0, 1:-1] == 1).all()
+
+
+def test_backward_of_a_tall_column_with_reflect_padding_runs():
+    x = np.zeros((1, 1, 100000, 1), np.float32)
+    dx, dw, db = ops.conv2d_backward(x, np.ones((1, 1, 1, 1)), np.ones((1, 1, 100002, 1)),
+                                     padding=((1, 1), (0, 0)), padding_mode="reflect", backend="numpy")
+    # rows −1 and 100000 reflect onto rows 1 and 99998, which get two contributions
+    assert dx[0, 0, 1, 0] == 2 and dx[0, 0, -2, 0] == 2 and dx.sum() == 100002
