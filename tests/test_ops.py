@@ -91,6 +91,10 @@ BAD_CONV = [
     (dict(b=np.ones(3)), "one value per output channel"),
     (dict(groups=0), "groups must be at least 1"),
     (dict(x=np.array([["a"]])), "real numbers"),
+    (dict(x=np.ones((1, 1, 8, 8)) + 1j), "x is complex; convviz works on real numbers"),
+    (dict(b=np.array([1 + 2j])), "b is complex"),
+    (dict(x=np.full((1, 1, 8, 8), 1e300)), r"x[0, 0, 0, 0] = 1e+300 overflows float32"),
+    (dict(w=np.array([[[[1, 2, 3], [4, -1e39, 6], [7, 8, 9]]]])), r"w[0, 0, 1, 1] = -1e+39 overflows float32"),
 ]
 
 
@@ -99,7 +103,8 @@ def test_conv2d_rejects_bad_input_with_a_clear_message(change, message):
     args = dict(x=np.ones((1, 1, 8, 8)), w=np.ones((1, 1, 3, 3)), b=None)
     args.update(change)
     x, w, b = args.pop("x"), args.pop("w"), args.pop("b")
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")
+                       .replace("[", r"\[").replace("+", r"\+")):
         ops.conv2d(x, w, b, backend="numpy", **args)
 
 
@@ -109,6 +114,86 @@ def test_backward_checks_dy_shape_and_values():
         ops.conv2d_backward(x, w, np.ones((1, 1, 5, 5)), backend="numpy")
     with pytest.raises(ValueError, match="NaN"):
         ops.conv2d_backward(x, w, np.full((1, 1, 6, 6), np.nan), backend="numpy")
+
+
+def test_overflow_and_nan_are_told_apart_in_dy():
+    x, w = np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3))
+    dy = np.array([[[[0.0, 1e300], [np.nan, 0.0]]]])
+    with pytest.raises(ValueError, match=r"dy\[0, 0, 0, 1\] = 1e\+300 overflows float32"):
+        ops.conv2d_backward(x, w, dy, backend="numpy")
+    dy = np.array([[[[0.0, np.inf], [1e300, 0.0]]]])
+    with pytest.raises(ValueError, match=r"dy contains NaN or Inf \(first at index \(0, 0, 0, 1\)\)"):
+        ops.conv2d_backward(x, w, dy, backend="numpy")
+
+
+@pytest.mark.parametrize("slope", [float("nan"), float("inf"), -float("inf"), 1e300, "steep"])
+def test_leaky_relu_slope_must_be_finite(backend, slope):
+    z = np.array([[[[-1.0, 2.0]]]])
+    with pytest.raises(ValueError, match="slope must be"):
+        ops.activation(z, "leaky_relu", slope=slope, backend=backend)
+    with pytest.raises(ValueError, match="slope must be"):
+        ops.activation_backward(z, np.ones_like(z), "leaky_relu", slope=slope, backend=backend)
+
+
+def test_every_output_is_float32(backend):
+    """float64 and integer inputs in, float32 out, for every public operation."""
+    x = np.arange(36, dtype=np.float64).reshape(1, 1, 6, 6) / 7
+    w = np.ones((2, 1, 3, 3), np.int64)
+    dy = np.ones((1, 2, 6, 6))
+    outputs = {
+        "conv2d": [ops.conv2d(x, w, np.ones(2), padding=1, backend=backend)],
+        "conv2d_backward": list(ops.conv2d_backward(x, w, dy, padding=1, padding_mode="reflect", backend=backend)),
+        "avg_pool2d": [ops.avg_pool2d(x, 2, backend=backend)],
+        "avg_pool2d_backward": [ops.avg_pool2d_backward(x, np.ones((1, 1, 3, 3)), 2, backend=backend)],
+        "max_pool2d": [ops.max_pool2d(x, 2, backend=backend)],
+        "max_pool2d_backward": [ops.max_pool2d_backward(x, np.ones((1, 1, 3, 3)), 2, backend=backend)],
+        "activation": [ops.activation(x, "sigmoid", backend=backend)],
+        "activation_backward": [ops.activation_backward(x, x, "tanh", backend=backend)],
+    }
+    assert sorted(outputs) == sorted(ops.__all__)
+    for name, arrays in outputs.items():
+        for a in arrays:
+            assert a.dtype == np.float32, name
+
+
+def test_every_reference_operation_returns_float32():
+    """The numpy backend itself: float32 in, float32 out (float64 only for float64 input)."""
+    from convviz.core import reference as ref
+    from convviz.core.spec import PoolSpec, make_conv_spec
+
+    x = np.arange(50, dtype=np.float32).reshape(1, 2, 5, 5) / 9
+    w = np.ones((2, 1, 3, 3), np.float32)
+    spec = make_conv_spec((3, 3), padding=1, stride=2, groups=2, padding_mode="circular")
+    pool = PoolSpec((2, 2), (1, 1), (1, 1))
+    dy = np.ones((1, 2, 3, 3), np.float32)
+    xp = ref.pad(x, spec)
+    cols = ref.im2col(x, spec)
+    calls = {
+        "pad": lambda: ref.pad(x, spec),
+        "pad_backward": lambda: ref.pad_backward(xp, spec, (5, 5)),
+        "insert_zeros": lambda: ref.insert_zeros(x, (2, 2)),
+        "dilate_kernel": lambda: ref.dilate_kernel(w, (2, 2)),
+        "pad_or_crop": lambda: ref.pad_or_crop(x, (1, -1, 2, 0)),
+        "flip_kernel": lambda: ref.flip_kernel(w, 2),
+        "conv2d": lambda: ref.conv2d(x, w, np.ones(2, np.float32), spec),
+        "conv2d_backward": lambda: ref.conv2d_backward(x, w, dy, spec),
+        "conv2d_dx_gather": lambda: ref.conv2d_dx_gather(dy, w, spec, (5, 5)),
+        "conv2d_dx_scatter": lambda: ref.conv2d_dx_scatter(dy, w, spec, (5, 5)),
+        "im2col": lambda: cols,
+        "col2im": lambda: ref.col2im(cols, spec, x.shape),
+        "matmul": lambda: ref.matmul(cols.transpose(0, 2, 1), cols),
+        "avg_pool2d": lambda: ref.avg_pool2d(x, pool),
+        "avg_pool2d_backward": lambda: ref.avg_pool2d_backward(x.shape, np.ones((1, 2, 6, 6), np.float32), pool),
+        "max_pool2d": lambda: ref.max_pool2d(x, pool)[0],
+        "max_pool2d_backward": lambda: ref.max_pool2d_backward(x, np.ones((1, 2, 6, 6), np.float32), pool),
+        "activation": lambda: ref.activation(x, "leaky_relu"),
+        "activation_backward": lambda: ref.activation_backward(x, x, "sigmoid"),
+    }
+    assert sorted(calls) == sorted(set(ref.__all__) - {"pad_index", "gather_pads"})
+    for name, call in calls.items():
+        out = call()
+        for a in out if isinstance(out, tuple) else (out,):
+            assert a.dtype == np.float32, name
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -17,9 +17,21 @@ FORMULAS = {
 
 
 def check_activation(name: str) -> str:
-    if name not in ACTIVATION_CODES:
+    if not isinstance(name, str) or name not in ACTIVATION_CODES:
         raise ValueError(f"unknown activation {name!r}; use one of {', '.join(ACTIVATIONS)}")
     return name
+
+
+def check_slope(slope) -> float:
+    """Leaky ReLU's negative slope as a float; NaN, Inf and values float32 cannot hold are rejected."""
+    try:
+        value = float(slope)
+    except (TypeError, ValueError):
+        raise ValueError(f"slope must be a real number; got {slope!r}") from None
+    if not abs(value) <= float(np.finfo(np.float32).max):
+        raise ValueError(f"slope must be a finite number that fits in float32; got {slope!r}. "
+                         f"PyTorch's default is {DEFAULT_SLOPE}")
+    return value
 
 
 def activation(z: np.ndarray, name: str, slope: float = DEFAULT_SLOPE) -> np.ndarray:

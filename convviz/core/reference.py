@@ -31,19 +31,24 @@ def pad(x: np.ndarray, spec: ConvSpec) -> np.ndarray:
     return _out(np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), mode=_NP_MODES[spec.padding_mode]), x)
 
 
-def _selection(index: np.ndarray, size: int) -> np.ndarray:
-    """S[i, j] = 1 where padded position i reads input position j."""
-    s = np.zeros((len(index), size))
-    rows = np.nonzero(index >= 0)[0]
-    s[rows, index[rows]] = 1.0
-    return s
+def _fold(a: np.ndarray, index: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Add the slices of ``a`` along ``axis`` into ``size`` slices: slice i onto index[i] (−1: dropped)."""
+    keep = np.nonzero(index >= 0)[0]
+    a = np.moveaxis(a, axis, 0)
+    out = np.zeros((size,) + a.shape[1:])
+    np.add.at(out, index[keep], a[keep])
+    return np.moveaxis(out, 0, axis)
 
 
 def pad_backward(dxp: np.ndarray, spec: ConvSpec, hw: tuple[int, int]) -> np.ndarray:
-    """The adjoint of :func:`pad`: each padded cell's gradient goes back to the cell it copies."""
+    """The adjoint of :func:`pad`: each padded cell's gradient goes back to the cell it copies.
+
+    dX[n, c, i, j] = Σ dX_pad[n, c, a, b] over the cells (a, b) with rows[a] = i and cols[b] = j,
+    folded one axis at a time: time and memory linear in the sizes.
+    """
     rows, cols = spec.pad_maps(hw)
-    sr, sc = _selection(rows, hw[0]), _selection(cols, hw[1])
-    return _out(sr.T @ dxp.astype(np.float64) @ sc, dxp)
+    folded = _fold(dxp.astype(np.float64), rows, hw[0], 2)
+    return _out(_fold(folded, cols, hw[1], 3), dxp)
 
 
 def insert_zeros(x: np.ndarray, stride: tuple[int, int]) -> np.ndarray:
@@ -131,7 +136,7 @@ def conv2d_backward(x: np.ndarray, w: np.ndarray, dy: np.ndarray, spec: ConvSpec
                 dxp[:, cs, i * dh:i * dh + (oh - 1) * sh + 1:sh, j * dwl:j * dwl + (ow - 1) * sw + 1:sw] += \
                     np.einsum("nohw,oc->nchw", dy64[:, os_], w64[os_, :, i, j])
     dx = pad_backward(dxp, spec, hw)
-    return dx, _out(dw, x), _out(dy64.sum(axis=(0, 2, 3)), x)
+    return _out(dx, x), _out(dw, x), _out(dy64.sum(axis=(0, 2, 3)), x)
 
 
 def gather_pads(spec: ConvSpec, hw: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -262,12 +267,16 @@ def avg_pool2d_backward(x_shape, dy: np.ndarray, spec: PoolSpec) -> np.ndarray:
 def max_pool2d(x: np.ndarray, spec: PoolSpec) -> tuple[np.ndarray, np.ndarray]:
     """(y, argmax): the window maximum and where it is, as h·W + w in the input plane.
 
-    The first maximum in row-major window order wins, as in PyTorch.
+    The first maximum in row-major window order wins, as in PyTorch (a later tap
+    replaces the best only when strictly greater).
     """
     taps, _ = _pool_windows(x, spec, -np.inf)
-    stack = np.stack(taps, axis=-1)
-    first = np.argmax(stack, axis=-1)          # np.argmax returns the first of equal maxima
-    y = np.take_along_axis(stack, first[..., None], axis=-1)[..., 0]
+    y = np.full(taps[0].shape, -np.inf)
+    first = np.zeros(taps[0].shape, np.int64)
+    for t, tap in enumerate(taps):
+        better = tap > y
+        y[better] = tap[better]
+        first[better] = t
     kw = spec.kernel[1]
     (sh, sw), (ph, pw) = spec.stride, spec.padding
     oh, ow = y.shape[2:]
