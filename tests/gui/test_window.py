@@ -83,19 +83,6 @@ def test_keys_step_and_play(window, qtbot):
     assert not window.player.timer.isActive()
 
 
-def test_hover_lights_the_receptive_field_and_the_scope_of_impact(window):
-    window.doc.set_path("forward")
-    window.doc.set_position(1)                          # slide stage: X_pad, W, Z, b
-    z_view = next(v for v in window.views if v.role == "Z")
-    z_view.hovered.emit((0, 0, 2, 3))
-    xp_view = next(v for v in window.views if v.role == "X_pad")
-    rect = xp_view._outlines["link"].path().boundingRect()
-    assert (rect.left(), rect.top(), rect.width(), rect.height()) == pytest.approx((3.06, 2.06, 2.88, 2.88), abs=0.01)
-    xp_view.hovered.emit((0, 0, 4, 4))                  # X[3, 3] reaches a 3×3 block of Z
-    zr = z_view._outlines["link"].path().boundingRect()
-    assert (zr.width(), zr.height()) == pytest.approx((2.88, 2.88), abs=0.01)
-
-
 def test_a_scene_round_trips_and_a_corrupt_file_changes_nothing(window, tmp_path, monkeypatch):
     path = tmp_path / "s.json"
     window.file_path = path
