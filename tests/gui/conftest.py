@@ -25,7 +25,10 @@ def window(qtbot, tmp_path, monkeypatch, cl_engine):
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    return win
+    yield win
+    # qtbot has closed the window and asked for its deletion by now; delete it here, or the
+    # first event loop of a later test (a waitSignal, a waitUntil) pays for every window before
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.DeferredDelete)
 
 
 def cell_point(view, y, x):

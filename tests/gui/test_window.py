@@ -70,17 +70,25 @@ def test_stepping_to_the_end_of_each_path_shows_the_direct_gradient(window, qtbo
 
 
 def test_keys_step_and_play(window, qtbot):
-    window.doc.set_path("forward")
+    doc, timer = window.doc, window.player.timer
+    doc.set_path("forward")
     qtbot.keyClick(window, QtCore.Qt.Key_Right)
     qtbot.keyClick(window, QtCore.Qt.Key_PageDown)
-    assert window.doc.position == 2
+    assert doc.position == 2
     qtbot.keyClick(window, QtCore.Qt.Key_Left)
-    assert window.doc.position == 1
+    assert doc.position == 1
+    qtbot.keyClick(window.player.speed, QtCore.Qt.Key_End)          # the fastest speed the player offers
+    assert window.player.speed.currentText() == "20 steps/s"
+    with qtbot.waitSignal(doc.position_changed, timeout=2000):        # the first tick, 1/20 s after space
+        qtbot.keyClick(window, QtCore.Qt.Key_Space)
+    assert timer.isActive() and timer.interval() == 50 and doc.position == 2
     qtbot.keyClick(window, QtCore.Qt.Key_Space)
-    assert window.player.timer.isActive()
-    qtbot.waitUntil(lambda: window.doc.position >= 2, timeout=3000)
-    qtbot.keyClick(window, QtCore.Qt.Key_Space)
-    assert not window.player.timer.isActive()
+    assert not timer.isActive()
+    last = doc.path().n_positions - 1
+    doc.set_position(last - 1)
+    qtbot.keyClick(window, QtCore.Qt.Key_Space)                        # play stops by itself at the end
+    qtbot.waitUntil(lambda: not timer.isActive(), timeout=2000)
+    assert doc.position == last
 
 
 def test_a_scene_round_trips_and_a_corrupt_file_changes_nothing(window, tmp_path, monkeypatch):
