@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convviz.core.pipeline import BlockConfig
 from convviz.core.presets import default_scene
-from convviz.core.steps import StepModel
+from convviz.core.scene import Scene
 
 
 def run(*args, cwd):
@@ -27,19 +28,34 @@ def scene_file(tmp_path, cl_engine):
     return path
 
 
-def test_gif_has_one_frame_per_step_and_png_has_the_width(scene_file, tmp_path):
+def test_gif_has_one_frame_per_step_of_the_forward_path(tmp_path, cl_engine):
+    # X 6×6, a 3×3 kernel, no padding, stride 1: Z is (6 − 3) + 1 = 4 wide, so 4×4 = 16 cells;
+    # 2×2 max pooling makes P 2×2 = 4 cells
+    x = (np.arange(36, dtype=np.float32).reshape(1, 1, 6, 6) - 18) / 18
+    w = np.array([[[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]]], np.float32)
+    scene = Scene(x, w, np.zeros(1, np.float32), config=BlockConfig(padding=(0, 0), activation="relu", pool="max",
+                                                                    pool_kernel=(2, 2), loss="sum"))
+    scene.save(tmp_path / "small.json")
     out = tmp_path / "out"
-    r = run(scene_file, "--path", "db", "--out", out, "--format", "gif", "--width", 900, cwd=tmp_path)
+    r = run(tmp_path / "small.json", "--path", "forward", "--out", out, "--format", "gif", "--width", 400,
+            cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    n = StepModel(default_scene().pipeline()).path("db").n_positions
-    with Image.open(out / "db.gif") as gif:
-        assert gif.n_frames == n
+    # the padding (one frame), each Z cell written by the window, each A cell by σ,
+    # each P cell by the pool, the loss (one frame)
+    frames = 1 + 16 + 16 + 4 + 1
+    with Image.open(out / "forward.gif") as gif:
+        assert gif.n_frames == frames
+    assert [p.name for p in out.iterdir()] == ["forward.gif"]            # no temporary leftovers
+
+
+def test_one_png_step_has_the_width(scene_file, tmp_path):
+    out = tmp_path / "out"
     r = run(scene_file, "--path", "forward", "--step", 20, "--out", out, "--width", 900, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     with Image.open(out / "forward-0020.png") as img:
         png = np.asarray(img.convert("RGB")).astype(float)
     assert png.shape[1] == 900 and png.std() > 20
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]        # no temporary leftovers
+    assert [p.name for p in out.iterdir()] == ["forward-0020.png"]       # no temporary leftovers
 
 
 @pytest.mark.parametrize("args,message", [

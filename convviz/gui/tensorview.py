@@ -9,7 +9,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import exporting
 
-pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", background="w", foreground="k")
+# no mouse rate limit: pyqtgraph drops a move that comes within 10 ms of the last one, and when that
+# is the one the mouse rests on, hover would light up the cell it left instead of the one under it
+pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", background="w", foreground="k", mouseRateLimit=0)
 
 DIVERGING = "CET-D1A"           # blue - white - red, centred on 0
 DIVERGING_CB = "CET-CBD1"       # colour-blind-safe diverging

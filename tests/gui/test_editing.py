@@ -1,6 +1,7 @@
 """Editing the input beyond painting: live strokes, typed values, images (dialog and drop), big scenes."""
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -154,14 +155,32 @@ def test_a_failed_request_on_the_worker_keeps_the_last_good_result(qtbot, cl_eng
 
 
 def test_the_busy_indicator_shows_only_after_200_ms(window, qtbot, monkeypatch):
+    """The worker's computation is held until the test lets it go: no sleeps, no guessed durations."""
+    release = threading.Event()
     real = Pipeline.compute
-    monkeypatch.setattr(Pipeline, "compute", lambda self: (time.sleep(0.5 if self._valid < 3 else 0), real(self))[1])
-    window.doc.asynchronous = True
-    window.doc.last_seconds = 1.0                # as after a slow computation
-    x = window.doc.pipeline.tensors.x.copy()
+
+    def held(self):
+        if threading.current_thread() is not threading.main_thread():
+            release.wait(10)
+        return real(self)
+
+    monkeypatch.setattr(Pipeline, "compute", held)
+    doc = window.doc
+    doc.asynchronous = True
+    doc.last_seconds = 1.0                      # as after a slow computation
+    x = doc.pipeline.tensors.x.copy()
     x[0, 0, 0, 0] = 4.0
-    window.doc.edit("paint", tensors={"x": x})
-    assert window.doc.busy and not window.busy_bar.isVisible()
-    qtbot.waitUntil(window.busy_bar.isVisible, timeout=2000)
-    qtbot.waitUntil(lambda: not window.doc.busy, timeout=5000)
-    assert not window.busy_bar.isVisible() and window.doc.results.x_pad[0, 0, 1, 1] == 4.0
+    try:
+        doc.edit("paint", tensors={"x": x})
+        assert doc.busy and not window.busy_bar.isVisible()
+        assert window._busy_timer.isActive() and window._busy_timer.interval() == 200
+        with qtbot.waitSignal(window._busy_timer.timeout, timeout=2000):
+            pass                                # 200 ms later, the computation still running
+        assert doc.busy and window.busy_bar.isVisible()
+        with qtbot.waitSignal(doc.busy_changed, timeout=5000) as done:
+            release.set()
+        assert done.args == [False]
+    finally:
+        release.set()
+    assert not window.busy_bar.isVisible() and not window._busy_timer.isActive()
+    assert doc.results.x_pad[0, 0, 1, 1] == 4.0
