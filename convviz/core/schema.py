@@ -36,7 +36,7 @@ MAX_TITLE = 200
 MAX_TEXT = 5000
 MAX_POSITION = 10**9
 MAX_BYTES_NEEDED = 2 * 2**30     # the memory a scene's tensors, paths and steps need
-MAX_MULTIPLY_ADDS = 10**10       # per convolution pass
+MAX_MULTIPLY_ADDS = 4 * 10**9    # per convolution pass (each path needs a few)
 LIST_LIMIT = 256                 # tensors with at most this many values are written as readable lists
 
 TENSORS = ("x", "w", "b", "target", "dp")
