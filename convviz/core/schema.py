@@ -87,29 +87,31 @@ def read_json(path) -> object:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ValueError(f"{path.name} is {size / 2**20:.0f} MiB; a scene file is at most "
+            raise ValueError(f"the file is {size / 2**20:.0f} MiB; a scene file is at most "
                              f"{MAX_FILE_BYTES // 2**20} MiB")
         with path.open("rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {path.name}: {exc}") from None
-    return parse_json(text, path.name)
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ValueError(f"cannot read the file: {why}") from None
+    return parse_json(text)
 
 
-def parse_json(text: str, name: str = "the scene") -> object:
+def parse_json(text: str) -> object:
+    """JSON text as Python values, after checking its size and bracket depth."""
     if len(text) > MAX_FILE_BYTES:
-        raise ValueError(f"{name} is too large; a scene file is at most {MAX_FILE_BYTES // 2**20} MiB")
+        raise ValueError(f"the file is too large; a scene file is at most {MAX_FILE_BYTES // 2**20} MiB")
     depth = bracket_depth(text)
     if depth > MAX_DEPTH:
-        raise ValueError(f"{name} nests brackets {depth} deep; a scene nests at most {MAX_DEPTH} deep: "
-                         f"it is damaged or not a scene")
+        raise ValueError(f"brackets nest {depth} deep; a scene nests at most {MAX_DEPTH} deep: "
+                         f"the file is damaged or not a scene")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{name} is not valid JSON (line {exc.lineno}): it may be damaged") from None
+        raise ValueError(f"not valid JSON (line {exc.lineno}): the file may be damaged") from None
     except (ValueError, RecursionError, MemoryError) as exc:
-        raise ValueError(f"{name} cannot be read as JSON ({str(exc)[:80]}): it may be damaged") from None
+        raise ValueError(f"cannot be read as JSON ({str(exc)[:80]}): the file may be damaged") from None
 
 
 # ------------------------------------------------------------ fields
