@@ -17,6 +17,9 @@ from pathlib import Path
 from . import schema
 from .pipeline import BlockConfig, Pipeline, Tensors
 from .schema import FORMAT, VERSION
+from .spec import check_conv
+
+COMPUTE_CHECK_CELLS = 128 * 128      # inputs up to this size are computed once with numpy when loaded
 
 
 TENSOR_NAMES = tuple(f.name for f in fields(Tensors))
@@ -80,7 +83,10 @@ def scene_from_dict(d) -> Scene:
         arrays = {k: None if v is None else schema.decode_tensor(*v, k) for k, v in f["tensors"].items()}
         scene = Scene(**arrays, config=config, path=f["path"], position=f["position"], title=f["title"],
                       text=f["text"])
-        scene.pipeline(backend="numpy").compute()    # the configuration itself must work
+        if scene.x.size <= COMPUTE_CHECK_CELLS:
+            scene.pipeline(backend="numpy").compute()    # the configuration itself must work
+        else:                                            # too slow to compute twice: the window reports the rest
+            check_conv(scene.x, scene.w, scene.b, config.conv_args())
     except (TypeError, IndexError, KeyError, OverflowError, MemoryError, RecursionError) as exc:
         raise ValueError(f"the scene's settings do not make a working block: {str(exc)[:200]}") from None
     return scene

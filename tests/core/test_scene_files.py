@@ -251,3 +251,13 @@ def test_the_message_shows_a_value_briefly():
     assert schema.show("<img " + "x" * 1000) == repr("<img " + "x" * 35) + "…"
     assert schema.show(list(range(10**5))) == "a list of 100000 item(s)"
     assert schema.show(10**400) == "a 401-digit number"
+
+
+def test_a_big_scene_is_checked_without_computing_it_and_still_rejects_a_mismatch(tmp_path):
+    # above 128×128 the loader checks the convolution's shapes instead of computing the block
+    x = np.zeros((1, 2, 200, 200), np.float32)
+    Scene(x, np.ones((1, 1, 3, 3), np.float32)).save(tmp_path / "s.json")
+    with pytest.raises(ValueError, match="x has 2 channels but w expects 1 per group"):
+        load_scene(tmp_path / "s.json")
+    Scene(x, np.ones((1, 2, 3, 3), np.float32)).save(tmp_path / "s.json")
+    assert load_scene(tmp_path / "s.json").x.shape == (1, 2, 200, 200)
