@@ -85,10 +85,11 @@ def test_export_and_screenshot_of_a_hostile_scene_exit_2_with_one_line(env, caps
     assert written(env / "work") <= {"out"} and not list((env / "work").glob("out/*"))
 
 
-def test_deep_brackets_through_both_commands(env, capsys):
+def test_deep_brackets_through_every_command(env, capsys):
     f = env / "deep.json"
     f.write_text("[" * 100_000)
-    for args in (("export", f, "--path", "db", "--out", "o"), ("--scene", f, "--screenshot", "s.png")):
+    for args in (("export", f, "--path", "db", "--out", "o"), ("--scene", f, "--screenshot", "s.png"),
+                 ("--scene", f)):
         code, err = run(capsys, *args)
         assert code == 2 and "brackets nest 100000 deep" in one_line(err)
 
@@ -185,6 +186,16 @@ def QtGui_plain(html_text: str) -> str:
     doc = QtGui.QTextDocument()
     doc.setHtml(html_text)
     return doc.toPlainText()
+
+
+def test_an_export_of_a_scene_with_an_html_title_draws_it_as_text(env, capsys):
+    scene = lessons.forward_stride()
+    scene.title = scene.text = IMG
+    scene.save(env / "html.json")
+    code, err = run(capsys, "export", env / "html.json", "--path", "db", "--out", "out", "--format", "svg")
+    assert code == 0, err
+    svg = (env / "work" / "out" / "db-0000.svg").read_text()
+    assert "&lt;img" in svg and 'width="30000"' not in svg
 
 
 def test_lesson_menu_titles_are_plain_and_a_broken_lesson_keeps_its_name(env, monkeypatch):
