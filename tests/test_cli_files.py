@@ -261,6 +261,26 @@ def test_a_damaged_autosave_is_kept_aside_and_never_stops_a_start(env, qtbot, co
     assert load_scene(data / "autosave.json").config.stride == (2, 2)
 
 
+def test_an_autosave_the_window_cannot_show_is_kept_aside_too(env, qtbot, monkeypatch):
+    from convviz.gui.mainwindow import MainWindow
+    (env / "data").mkdir()
+    scene = lessons.forward_stride()
+    scene.title = "boom"
+    scene.save(env / "data" / "autosave.json")
+    shown = MainWindow._on_changed
+
+    def on_changed(self):
+        if self.doc.scene.title == "boom":
+            raise RuntimeError("a view failed")
+        shown(self)
+
+    monkeypatch.setattr(MainWindow, "_on_changed", on_changed)
+    win = make_window(ask_restore=lambda p: True)
+    qtbot.addWidget(win)
+    assert win.doc.scene.title == "" and "a view failed; it is kept as autosave-damaged-" in win.problem_label.text()
+    assert len(list((env / "data").glob("autosave-damaged-*.json"))) == 1
+
+
 def test_an_autosave_with_an_html_title_restores_as_plain_text(env, qtbot):
     (env / "data").mkdir()
     scene = lessons.forward_stride()

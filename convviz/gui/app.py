@@ -70,8 +70,17 @@ def make_window(scene_path=None, fresh: bool = False, ask_restore=None, scene=No
                 kept = f"; it is kept as {backup.name}" if backup else ""
                 problem = f"the autosave could not be restored: {str(exc)[:300]}{kept}"
     settings.setValue("clean_exit", "0")
-    doc = Document(scene)
-    win = MainWindow(doc, settings, autosave_path)
+    try:
+        doc = Document(scene)
+        win = MainWindow(doc, settings, autosave_path)
+    except Exception as exc:                  # noqa: BLE001 - nor may a restored scene that cannot be shown
+        if not restored:
+            raise
+        backup = keep_damaged(autosave_path)
+        kept = f"; it is kept as {backup.name}" if backup else ""
+        problem, restored = f"the autosave could not be shown: {str(exc)[:300]}{kept}", False
+        doc = Document(None)
+        win = MainWindow(doc, settings, autosave_path)
     app = QtWidgets.QApplication.instance()
     if autosave_path is not None and app is not None:
         app.applicationStateChanged.connect(doc.application_state_changed)    # focus lost: save now
