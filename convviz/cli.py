@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``convviz`` command; ``argv`` given means in-process (tests, scripts): it returns the exit code."""
+    as_command = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "devices":
         print(devices_report(argv[1:]))
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "export":
         from .export import export_main
         code = export_main(argv[1:])
+        if not as_command:
+            return code
         # Every file is written and moved by now. The export process has segfaulted at
         # interpreter teardown (inside Qt or Intel's OpenCL runtime, not yet found), which
         # would turn a finished export into exit code 139; leave without the teardown.

@@ -10,7 +10,6 @@ that their tensors hold the numbers the texts give.
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from .pipeline import BlockConfig
 from .scene import Scene
+from .schema import read_json
 
 K = np.arange(1, 10, dtype=np.float32).reshape(3, 3)          # seed 003's K
 K_PRIME = K[::-1, ::-1].copy()                                 # and K′ = K rotated by 180°
@@ -186,15 +186,20 @@ def lesson_titles() -> list[tuple[Path, str]]:
     """(file, title) of every shipped lesson, in file order, for the menu.
 
     Only the titles are read (the window builds its menu at start-up); a lesson is
-    checked in full when it is opened, and a broken one is reported then.
+    checked in full when it is opened, and a broken one is reported then. A title is
+    plain text: at most 80 characters, one line, '&' doubled (a menu reads '&x' as a shortcut).
     """
     out = []
     for f in lesson_files():
         try:
-            title = json.loads(f.read_text(encoding="utf-8")).get("title")
-        except (OSError, ValueError, AttributeError):
+            title = read_json(f).get("title")
+        except (ValueError, AttributeError):
             title = None
-        out.append((f, title or f.stem))
+        if not isinstance(title, str) or not title.strip():
+            title = f.stem
+        title = " ".join(title.split())
+        title = title if len(title) <= 80 else title[:79] + "…"
+        out.append((f, title.replace("&", "&&")))
     return out
 
 

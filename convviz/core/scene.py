@@ -1,8 +1,9 @@
 """Scenes: everything needed to reproduce a view, in a versioned JSON file.
 
-Loading validates everything before anything is used, so a bad file raises a
-ValueError with a clear message and leaves the caller's current scene untouched.
-float32 values round-trip exactly (JSON holds their exact float64 value).
+Loading checks the file against the schema (``schema.py``) before anything is built, so
+a bad file raises a ValueError naming the field and leaves the caller's current scene
+untouched. float32 values round-trip exactly: small tensors as numbers (JSON holds their
+exact float64 value), big ones as base64 float32. Version 2 is written; 1 and 2 are read.
 """
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import tempfile
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-import numpy as np
 
+from . import schema
 from .pipeline import BlockConfig, Pipeline, Tensors
-from .steps import PATHS
+from .schema import FORMAT, VERSION
+from .spec import check_conv
 
-FORMAT = "convviz-scene"
-VERSION = 1
+COMPUTE_CHECK_CELLS = 128 * 128      # inputs up to this size are computed once with numpy when loaded
 
 
 TENSOR_NAMES = tuple(f.name for f in fields(Tensors))
@@ -41,8 +42,7 @@ class Scene(Tensors):
         return Pipeline(self.tensors(), self.config, backend)
 
     def to_dict(self) -> dict:
-        arrays = {k: (None if getattr(self, k) is None else
-                      {"shape": list(getattr(self, k).shape), "data": getattr(self, k).astype(np.float64).ravel().tolist()})
+        arrays = {k: None if getattr(self, k) is None else schema.encode_tensor(getattr(self, k))
                   for k in TENSOR_NAMES}
         return {"format": FORMAT, "version": VERSION, "title": self.title, "text": self.text,
                 "path": self.path, "position": self.position, "config": _jsonable(asdict(self.config)),
@@ -70,68 +70,28 @@ def _jsonable(v):
     return v
 
 
-def _tupled(v):
-    return tuple(_tupled(e) for e in v) if isinstance(v, list) else v
-
-
-def _array(d, name: str, required: bool) -> np.ndarray | None:
-    if d is None:
-        if required:
-            raise ValueError(f"the scene has no tensor {name!r}")
-        return None
-    try:
-        shape = tuple(int(s) for s in d["shape"])
-        data = np.asarray(d["data"], dtype=np.float64)
-    except (KeyError, TypeError, ValueError):
-        raise ValueError(f"tensor {name!r} must be {{'shape': [...], 'data': [numbers]}}") from None
-    if data.ndim != 1 or data.size != int(np.prod(shape)):
-        raise ValueError(f"tensor {name!r} has {data.size} values but its shape {shape} needs {int(np.prod(shape))}")
-    if not np.isfinite(data).all():
-        raise ValueError(f"tensor {name!r} holds NaN or Inf")
-    return data.astype(np.float32).reshape(shape)
-
-
 def scene_from_dict(d) -> Scene:
-    if not isinstance(d, dict) or d.get("format") != FORMAT:
-        raise ValueError("this is not a convviz scene file (no 'format': 'convviz-scene')")
-    version = d.get("version")
-    if not isinstance(version, int) or version > VERSION:
-        raise ValueError(f"this scene was written by a newer convviz (version {version}); this one reads up to "
-                         f"version {VERSION}")
-    t = d.get("tensors")
-    if not isinstance(t, dict):
-        raise ValueError("the scene has no 'tensors' section")
-    known = {f.name for f in fields(BlockConfig)}
-    cfg = d.get("config", {})
-    if not isinstance(cfg, dict):
-        raise ValueError("the scene's 'config' must be a mapping")
-    unknown = set(cfg) - known
-    if unknown:
-        raise ValueError(f"the scene's config has unknown settings: {', '.join(sorted(unknown))}")
-    config = replace(BlockConfig(), **{k: _tupled(v) for k, v in cfg.items()})
-    path = d.get("path", "forward")
-    if path not in PATHS:
-        raise ValueError(f"unknown path {path!r} in the scene; the paths are: {', '.join(PATHS)}")
-    position = d.get("position", 0)
-    if not isinstance(position, int) or position < 0:
-        raise ValueError("the scene's 'position' must be a whole number ≥ 0")
-    scene = Scene(_array(t.get("x"), "x", True), _array(t.get("w"), "w", True), _array(t.get("b"), "b", False),
-                  _array(t.get("target"), "target", False), _array(t.get("dp"), "dp", False), config,
-                  path, position, str(d.get("title", "")), str(d.get("text", "")))
+    """Check ``d`` against the schema, then build the scene and check that its block computes."""
     try:
-        scene.pipeline(backend="numpy").compute()    # the configuration itself must work
-    except (TypeError, IndexError, KeyError) as exc:
-        raise ValueError(f"the scene's settings do not make a working block: {exc}") from None
+        f = schema.check_scene(d)
+        config = replace(BlockConfig(), **f["config"])
+        x_shape, w_shape = f["tensors"]["x"][0], f["tensors"]["w"][0]
+        try:
+            schema.check_needs(x_shape, w_shape, config)
+        except ValueError as exc:
+            raise ValueError(f"config: {exc}") from None
+        arrays = {k: None if v is None else schema.decode_tensor(*v, k) for k, v in f["tensors"].items()}
+        scene = Scene(**arrays, config=config, path=f["path"], position=f["position"], title=f["title"],
+                      text=f["text"])
+        if scene.x.size <= COMPUTE_CHECK_CELLS:
+            scene.pipeline(backend="numpy").compute()    # the configuration itself must work
+        else:                                            # too slow to compute twice: the window reports the rest
+            check_conv(scene.x, scene.w, scene.b, config.conv_args())
+    except (TypeError, IndexError, KeyError, OverflowError, MemoryError, RecursionError) as exc:
+        raise ValueError(f"the scene's settings do not make a working block: {str(exc)[:200]}") from None
     return scene
 
 
 def load_scene(path) -> Scene:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {path}: {exc}") from None
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{Path(path).name} is not valid JSON (line {exc.lineno}): it may be damaged") from None
-    return scene_from_dict(d)
+    """Read and check a scene file; any problem is a ValueError that names the field."""
+    return scene_from_dict(schema.read_json(path))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -19,8 +20,24 @@ def _no_display() -> bool:
             and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
 
 
-def make_window(scene_path=None, fresh: bool = False, ask_restore=None):
-    """Build the main window as ``convviz`` does. ``ask_restore(path) -> bool`` decides on a crash's autosave."""
+def keep_damaged(path: Path) -> Path | None:
+    """Rename a damaged autosave beside itself (autosave-damaged-<time>.json) so that nothing is lost."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.stem}-damaged-{stamp}{path.suffix}")
+    try:
+        os.replace(path, backup)
+    except OSError:
+        return None
+    return backup
+
+
+def make_window(scene_path=None, fresh: bool = False, ask_restore=None, scene=None, autosave: bool = True):
+    """Build the main window as ``convviz`` does. ``ask_restore(path) -> bool`` decides on a crash's autosave.
+
+    ``scene`` (already loaded) or ``scene_path`` opens a scene; else the autosave is
+    restored unless ``fresh``. A damaged autosave is kept as a backup and never stops a
+    start. Without ``autosave`` (screenshots) the autosave is neither read nor written.
+    """
     from PySide6 import QtCore, QtWidgets
 
     from ..core.scene import load_scene
@@ -30,29 +47,43 @@ def make_window(scene_path=None, fresh: bool = False, ask_restore=None):
     QtCore.QCoreApplication.setOrganizationName("convviz")
     QtCore.QCoreApplication.setApplicationName("convviz")
     settings = QtCore.QSettings()
-    autosave = data_dir() / "autosave.json"
-    scene, problem, restored = None, "", False
-    if scene_path:
+    autosave_path = data_dir() / "autosave.json" if autosave else None
+    problem, restored = "", False
+    if scene is None and scene_path:
         try:
             scene = load_scene(scene_path)
         except ValueError as exc:
             problem = f"{Path(scene_path).name}: {exc}"
-    elif not fresh and autosave.exists():
+    elif scene is None and not fresh and autosave_path is not None and autosave_path.exists():
         crashed = str(settings.value("clean_exit", "1")) == "0"
         restore = True
         if crashed:
-            restore = ask_restore(autosave) if ask_restore else QtWidgets.QMessageBox.question(
+            restore = ask_restore(autosave_path) if ask_restore else QtWidgets.QMessageBox.question(
                 None, "Restore your work?", "convviz did not close properly last time. "
                 "Restore the scene you were working on?") == QtWidgets.QMessageBox.Yes
         if restore:
             try:
-                scene = load_scene(autosave)
+                scene = load_scene(autosave_path)
                 restored = True
-            except ValueError as exc:
-                problem = f"the autosave could not be restored: {exc}"
+            except Exception as exc:          # noqa: BLE001 - a damaged autosave must never stop a start
+                backup = keep_damaged(autosave_path)
+                kept = f"; it is kept as {backup.name}" if backup else ""
+                problem = f"the autosave could not be restored: {str(exc)[:300]}{kept}"
     settings.setValue("clean_exit", "0")
-    doc = Document(scene)
-    win = MainWindow(doc, settings, autosave)
+    try:
+        doc = Document(scene)
+        win = MainWindow(doc, settings, autosave_path)
+    except Exception as exc:                  # noqa: BLE001 - nor may a restored scene that cannot be shown
+        if not restored:
+            raise
+        backup = keep_damaged(autosave_path)
+        kept = f"; it is kept as {backup.name}" if backup else ""
+        problem, restored = f"the autosave could not be shown: {str(exc)[:300]}{kept}", False
+        doc = Document(None)
+        win = MainWindow(doc, settings, autosave_path)
+    app = QtWidgets.QApplication.instance()
+    if autosave_path is not None and app is not None:
+        app.applicationStateChanged.connect(doc.application_state_changed)    # focus lost: save now
     if restored:
         doc.undo.resetClean()      # the restored work is in no file yet: opening another scene asks first
     if not fresh and settings.value("geometry") is not None:
@@ -63,21 +94,53 @@ def make_window(scene_path=None, fresh: bool = False, ask_restore=None):
     return win
 
 
-def screenshot(win, png: str, path: str | None = None, step: int | None = None) -> None:
+def screenshot(win, png: str, path: str | None = None, step: int | None = None, timeout: float = 600) -> None:
+    """Render the window at 1600×1000 into ``png`` once the computation is done.
+
+    Raises ValueError for a path or step the scene does not have, or a computation that
+    fails or does not finish in ``timeout`` seconds; OSError when the file cannot be written.
+    """
     from PySide6 import QtWidgets
-    if path:
-        win.doc.set_path(path)
-    if step is not None:
-        win.doc.set_position(step)
+
+    doc = win.doc
     win.resize(1600, 1000)
     win.show()
+    doc.wait(timeout)
+    if doc.model is None or doc.busy or doc.message:
+        raise ValueError(f"the scene cannot be shown: {doc.message or 'the computation did not finish'}")
+    if path:
+        doc.set_path(path)
+        if doc.path_name != path:
+            raise ValueError(f"the {path} path is not available for this scene; its paths are "
+                             f"{', '.join(doc.model.available())}")
+    if step is not None:
+        n = doc.path().n_positions
+        if not 0 <= step < n:
+            raise ValueError(f"step {step} is not on the {doc.path_name} path, which has steps 0 to {n - 1}")
+        doc.set_position(step)
     for _ in range(5):
         QtWidgets.QApplication.processEvents()
-    if not win.grab().save(png):
+    if not win.grab().save(png, "PNG"):
         raise OSError(f"cannot write {png}")
 
 
 def run_app(args) -> int:
+    def fail(message: str) -> int:
+        print(f"convviz: {message}", file=sys.stderr)
+        return 2
+
+    from ..core.steps import PATHS
+    if args.path and args.path not in PATHS:
+        return fail(f"unknown path {args.path!r}; the paths are: {', '.join(PATHS)}")
+    if args.screenshot is not None and not args.screenshot.strip():
+        return fail("--screenshot is empty; name the PNG file to write, e.g. --screenshot out.png")
+    scene = None
+    if args.scene is not None:
+        from ..core.scene import load_scene
+        try:
+            scene = load_scene(args.scene)
+        except ValueError as exc:
+            return fail(f"{Path(args.scene).name}: {exc}")
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     elif _no_display():
@@ -88,19 +151,18 @@ def run_app(args) -> int:
         return 2
     from PySide6 import QtWidgets
 
-    from ..core.steps import PATHS
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    if args.path and args.path not in PATHS:
-        print(f"convviz: unknown path {args.path!r}; the paths are: {', '.join(PATHS)}", file=sys.stderr)
-        return 2
-    win = make_window(args.scene, fresh=args.fresh or bool(args.screenshot))
+    win = make_window(scene=scene, fresh=args.fresh or bool(args.screenshot), autosave=not args.screenshot)
     if args.screenshot:
         try:
             screenshot(win, args.screenshot, args.path, args.step)
-        except OSError as exc:
-            print(f"convviz: {exc}", file=sys.stderr)
-            return 1
-        win.settings.setValue("clean_exit", "1")
+        except (ValueError, OSError) as exc:
+            return fail(str(exc))
+        finally:
+            win.settings.setValue("clean_exit", "1")
+            win.doc.shutdown()
+            win.hide()
+            win.deleteLater()
         return 0
     if args.path:
         win.doc.set_path(args.path)

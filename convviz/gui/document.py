@@ -12,8 +12,11 @@ only the newest is computed next.
 """
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore, QtGui
@@ -39,6 +42,43 @@ class SnapshotCommand(QtGui.QUndoCommand):
         self.doc._restore(self.before)
 
 
+class Autosaver:
+    """Writes scenes to one file on its own thread; the newest request wins.
+
+    ``request`` only takes a shallow copy of the scene (arrays are replaced by an edit,
+    never written in place), so the GUI thread never waits for the disk; ``flush`` waits
+    until the newest request is on disk. ``failed(message)`` reports a write that failed.
+    """
+
+    def __init__(self, path: Path, failed):
+        self.path = Path(path)
+        self._failed = failed
+        self._lock = threading.Lock()
+        self._pending: Scene | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convviz-autosave")
+
+    def request(self, scene: Scene) -> None:
+        with self._lock:
+            first = self._pending is None
+            self._pending = dataclasses.replace(scene)
+        if first:
+            self._writer.submit(self._write)
+
+    def _write(self) -> None:
+        with self._lock:
+            scene, self._pending = self._pending, None
+        if scene is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            scene.save(self.path)
+        except (OSError, ValueError) as exc:
+            self._failed(f"autosave failed: {exc}")
+
+    def flush(self, timeout: float = 60.0) -> None:
+        self._writer.submit(lambda: None).result(timeout)
+
+
 ASYNC_CELLS = 128 * 128       # inputs at least this big are computed off the GUI thread
 ASYNC_SECONDS = 0.05          # ... and so are scenes whose last computation took this long
 
@@ -49,6 +89,7 @@ class Document(QtCore.QObject):
     problem = QtCore.Signal(str)         # '' when everything works
     busy_changed = QtCore.Signal(bool)   # a computation started / the last one finished
     _job_done = QtCore.Signal(object)    # from the worker thread
+    autosave_failed = QtCore.Signal(str)
 
     def __init__(self, scene: Scene | None = None, backend: str | None = None, asynchronous: bool = True):
         super().__init__()
@@ -68,6 +109,7 @@ class Document(QtCore.QObject):
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convviz-compute")
         self._job_done.connect(self._finish_job)
         self._stroke_before: dict | None = None
+        self._autosaver: Autosaver | None = None
         self._recompute()
 
     @property
@@ -88,6 +130,31 @@ class Document(QtCore.QObject):
 
     def shutdown(self) -> None:
         self._worker.shutdown(wait=True, cancel_futures=True)
+
+    # ------------------------------------------------------------ autosave
+
+    def autosave_to(self, path) -> None:
+        """Write the scene to ``path`` after every edit, on a thread (a stroke when it ends)."""
+        self._autosaver = Autosaver(path, self.autosave_failed.emit)
+
+    def autosave(self, wait: bool = False) -> None:
+        """Write the scene now (``wait``: until it is on disk); nothing without ``autosave_to``."""
+        if self._autosaver is None:
+            return
+        self._sync_scene()
+        self._autosaver.request(self.scene)
+        if wait:
+            self._autosaver.flush()
+
+    def _edited(self) -> None:
+        if self._stroke_before is None:      # a stroke in progress is saved when it ends
+            self.autosave()
+
+    @QtCore.Slot(QtCore.Qt.ApplicationState)
+    def application_state_changed(self, state) -> None:
+        """The window lost focus (another application, a locked screen): save now."""
+        if state != QtCore.Qt.ApplicationActive:
+            self.autosave()
 
     # ------------------------------------------------------------ state
 
@@ -113,6 +180,7 @@ class Document(QtCore.QObject):
         self._recompute()
         if record:
             self.undo.push(SnapshotCommand(self, before, self.snapshot(), "open scene"))
+        self._edited()
 
     # ------------------------------------------------------------ edits
 
@@ -130,6 +198,7 @@ class Document(QtCore.QObject):
         ok = self._recompute()
         if record:
             self.undo.push(SnapshotCommand(self, before, self.snapshot(), text))
+        self._edited()
         return ok
 
     def begin_stroke(self) -> None:
@@ -141,7 +210,7 @@ class Document(QtCore.QObject):
         ok = self.edit(text, config=config, tensors=tensors, record=before is None)
         if before is not None:
             self.undo.push(SnapshotCommand(self, before, self.snapshot(), text))
-        return ok
+        return ok                             # edit() saved it: the stroke has ended
 
     def _should_go_async(self) -> bool:
         if not self.asynchronous:

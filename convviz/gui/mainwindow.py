@@ -1,6 +1,7 @@
 """The main window: editors on the left, the current stage's tensors in the middle, the player below."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -269,9 +270,9 @@ class MainWindow(QtWidgets.QMainWindow):
         doc.changed.connect(self._on_changed)
         doc.position_changed.connect(self._show_position)
         doc.problem.connect(self._on_problem)
-        self._autosave_timer = QtCore.QTimer(self, singleShot=True, interval=400)
-        self._autosave_timer.timeout.connect(self.autosave)
-        doc.changed.connect(self._autosave_timer.start)
+        if autosave_path is not None:
+            doc.autosave_to(autosave_path)                # after every edit and stroke, on a thread
+            doc.autosave_failed.connect(self.statusBar().showMessage)
         self._on_changed()
         self._on_problem(doc.message)
         self._show_position()
@@ -408,7 +409,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.size_formula.setObjectName("sizeFormula")
         self.size_formula.setStyleSheet("font-family: monospace;")
         col.addWidget(self.size_formula)
-        self.problem_label = QtWidgets.QLabel()
+        self.problem_label = QtWidgets.QLabel(textFormat=QtCore.Qt.PlainText)
         self.problem_label.setObjectName("problemLabel")
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("color: #b00020; font-weight: bold;")
@@ -535,7 +536,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_changed(self):
         scene = self.doc.scene
-        self.lesson_banner.setText(f"<b>{scene.title}</b><br>{scene.text}" if scene.title else "")
+        self.lesson_banner.setText(f"<b>{html.escape(scene.title)}</b><br>{html.escape(scene.text)}"
+                                   if scene.title else "")     # a file's words are plain text
         self.lesson_banner.setVisible(bool(scene.title))
         self.setWindowTitle(f"convviz — {scene.title}" if scene.title else "convviz")
         c = self.doc.pipeline.config
@@ -980,8 +982,8 @@ class MainWindow(QtWidgets.QMainWindow):
         try:
             scene = load_scene(path)
         except ValueError as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot open scene", f"{Path(path).name}: {exc}\n\n"
-                                          "The current scene is unchanged.")
+            QtWidgets.QMessageBox.warning(self, "Cannot open scene", "The scene cannot be opened; the current "
+                                          f"scene is unchanged.\n{Path(path).name}: {exc}")  # plain: line 1
             return False
         if ask and not self.keep_work():
             return False
@@ -1183,14 +1185,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return code
 
     def autosave(self):
-        if self.autosave_path is None:
-            return
-        try:
-            self.autosave_path.parent.mkdir(parents=True, exist_ok=True)
-            self.doc._sync_scene()
-            self.doc.scene.save(self.autosave_path)
-        except OSError as exc:
-            self.statusBar().showMessage(f"autosave failed: {exc}", 5000)
+        """Write the autosave now and wait for it (the document saves after every edit, on a thread)."""
+        self.doc.autosave(wait=True)
 
     def closeEvent(self, ev):
         self.doc.shutdown()
