@@ -194,4 +194,7 @@ def call(backend: str | None, op: str, *args, **kwargs):
 
 
 def describe(backend: str | None = None) -> str:
-    return get_backend(backend).description
+    impl = get_backend(backend)
+    if impl is reference and requested_backend(backend) is None and _background is not None and not ready():
+        return "numpy (checking the OpenCL devices…)"
+    return impl.description

@@ -151,6 +151,10 @@ def run_app(args) -> int:
         return 2
     from PySide6 import QtWidgets
 
+    from .. import compute
+    if not args.screenshot:
+        # qualifying the devices can take a minute on a new machine: numpy computes meanwhile
+        compute.prepare_in_background()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     win = make_window(scene=scene, fresh=args.fresh or bool(args.screenshot), autosave=not args.screenshot)
     if args.screenshot:
@@ -169,4 +173,22 @@ def run_app(args) -> int:
     if args.step is not None:
         win.doc.set_position(args.step)
     win.show()
+    _report_opencl_when_ready(win)
     return app.exec()
+
+
+def _report_opencl_when_ready(win) -> None:
+    """Once the devices are checked: name the backend, and say so if the last run crashed."""
+    from PySide6 import QtCore
+
+    from .. import compute
+
+    def check():
+        if not compute.ready():
+            QtCore.QTimer.singleShot(250, check)
+            return
+        win.status_backend.setText(compute.describe(win.doc.backend))
+        note = compute.crash_note()
+        if note:
+            win.statusBar().showMessage("⚠ " + note, 30000)
+    check()

@@ -189,3 +189,20 @@ def test_a_crash_while_computing_never_repeats(cl_engine, cache, tmp_path):
     assert result["note"] is None and result["backend"].startswith("OpenCL")
     assert "crashed convviz" in third.stderr        # that one computation stays on numpy
     assert journal.known_crashes()[0]["what"].startswith("conv2d (1, 1, 5, 40)")
+
+
+def test_after_a_crash_the_next_start_opens_the_scene_with_numpy_and_says_so(cl_engine, cache, tmp_path):
+    """The autosaved scene that crashed the window must not crash every later start."""
+    env = dict(os.environ, CONVVIZ_DEVICE=cl_engine.choice.chosen.short_platform, CONVVIZ_FAULT="",
+               QT_QPA_PLATFORM="offscreen", CONVVIZ_DATA_DIR=str(tmp_path / "data"))
+    env.pop("CONVVIZ_BACKEND", None)
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    crashed = subprocess.run([sys.executable, str(script), "crash"], env=env, capture_output=True, timeout=300)
+    assert crashed.returncode != 0
+    shot = tmp_path / "shot.png"
+    start = subprocess.run([sys.executable, "-m", "convviz", "--screenshot", str(shot)], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert start.returncode == 0, start.stderr[-2000:]
+    assert shot.stat().st_size > 10_000
+    assert "convviz stopped while conv2d (1, 1, 5, 40)" in start.stderr
