@@ -21,6 +21,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_ops.py
 	$(PY) benchmarks/bench_steps.py
+	$(PY) benchmarks/bench_first_use.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_paint.py
 
 devices: $(STAMP)
