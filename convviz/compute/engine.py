@@ -31,8 +31,10 @@ log = logging.getLogger(__name__)
 VECTOR_WIDTHS = (16, 8, 4, 1)    # the vector kernels' variants, widest (fastest) first
 VECTOR_KERNELS = ("conv2d_forward", "conv2d_dw")
 CONSTANTS_KEPT = 64   # small read-only device arrays kept between calls
+UNROLLED_KERNEL = 3   # the forward kernel has a variant for this square size, whose loops unroll
 FWD_COB = 8    # output channels per work-item in the forward kernel (1 when a group has one)
 DW_COB = 4     # output channels per dW work-item: each X vector serves them (1 when a group has one)
+DW_COB_SQUARE = 2  # the same for the KS×KS variant, whose COB × 9 vector accumulators must fit registers
 LOCAL0 = 16     # work-group size along the first dimension (the runtime vectorises across it)
 DIRECT_MAX_TERMS = 2048     # N·OH·OW: the most terms one work-item of the direct dW sums
 DIRECT_MAX_MACS = 1 << 15   # N·Cout·OH·OW·Cin/groups·KH·KW: the largest problem done directly
@@ -52,9 +54,10 @@ def kernel_source(name: str) -> str:
 def program_variants(name: str, vw: int = 16) -> list[dict]:
     """The compile-time constants each program of ``name`` is ever built with."""
     if name == "conv2d_forward":
-        return [dict(VW=vw, COB=1), dict(VW=vw, COB=FWD_COB)]
+        return [dict(VW=vw, COB=c, **ks) for c in (1, FWD_COB) for ks in ({}, {"KS": UNROLLED_KERNEL})]
     if name == "conv2d_dw":
-        return [dict(VW=vw, COB=1), dict(VW=vw, COB=DW_COB)]
+        return [dict(VW=vw, COB=1), dict(VW=vw, COB=DW_COB), dict(VW=vw, COB=1, KS=UNROLLED_KERNEL),
+                dict(VW=vw, COB=DW_COB_SQUARE, KS=UNROLLED_KERNEL)]
     return [{}]
 
 
@@ -359,7 +362,8 @@ class ClEngine:
         cout_g = cout // spec.groups
         cob = 1 if cout_g == 1 else FWD_COB
         y = self.empty(n * cout * out_hw[0] * out_hw[1] * 4)
-        k = self.program("conv2d_forward", COB=cob)
+        square = {"KS": UNROLLED_KERNEL} if w_shape[2] == w_shape[3] == UNROLLED_KERNEL else {}
+        k = self.program("conv2d_forward", COB=cob, **square)
         blocks = -(-cout_g // cob)
         self.run(k, (-(-out_hw[1] // self.vw["conv2d_forward"]), out_hw[0], n * spec.groups * blocks),
                  xp, w_buf, b_buf, y, xp_hw[0], xp_hw[1], out_hw[0], out_hw[1], spec.groups,
@@ -440,11 +444,14 @@ class ClEngine:
 
         # dW: two-stage reduction over the (n, oh) rows
         rows_total = n * out_hw[0]
-        cob = 1 if cout_g == 1 else DW_COB
+        square = kh == kw == UNROLLED_KERNEL            # every tap in one work-item
+        cob = 1 if cout_g == 1 else (DW_COB_SQUARE if square else DW_COB)
         co_items = spec.groups * -(-cout_g // cob)
-        n_chunks, per = self._chunks(rows_total, co_items * cin_g * kh * kw)
+        per_item = 1 if square else kh * kw
+        n_chunks, per = self._chunks(rows_total, co_items * cin_g * per_item)
         part = self.empty(n_chunks * cout * cin_g * kh * kw * 4)
-        self.run(self.program("conv2d_dw", COB=cob), (cin_g * kh * kw, co_items, n_chunks), xp, dy_buf, part,
+        k = self.program("conv2d_dw", COB=cob, **({"KS": UNROLLED_KERNEL} if square else {}))
+        self.run(k, (cin_g * per_item, co_items, n_chunks), xp, dy_buf, part,
                  xp_hw[0], xp_hw[1], out_hw[0], out_hw[1], rows_total, per, spec.groups,
                  *self.geometry(w.shape, spec), exact=True, single=True)
         dw = self._reduce(part, n_chunks, cout * cin_g * kh * kw)
