@@ -85,8 +85,8 @@ def test_pooling_and_its_gradient_match_torch(backend):
         k = kw["kernel_size"] if isinstance(kw["kernel_size"], list) else [kw["kernel_size"]] * 2
         terms = k[0] * k[1]
         bad.check(cid, f"{op} y", lambda: getattr(ops, f"{op}_pool2d")(a["x"], backend=backend, **kw), a["y"], terms)
-        bad.check(cid, f"{op} dx", lambda: getattr(ops, f"{op}_pool2d_backward")(a["x"], a["dy"], backend=backend, **kw),
-                  a["dx"], terms)
+        backward = getattr(ops, f"{op}_pool2d_backward")
+        bad.check(cid, f"{op} dx", lambda: backward(a["x"], a["dy"], backend=backend, **kw), a["dx"], terms)
     assert not bad, bad.report()
 
 
@@ -169,8 +169,8 @@ def test_the_fixture_covers_every_option():
     for op in ("avg", "max"):
         mine = [m for m in pool if m["op"] == op]
         assert any(m["kwargs"]["stride"] is None for m in mine), op
-        assert any(m["kwargs"]["stride"] is not None and _pair(m["kwargs"]["stride"]) != _pair(m["kwargs"]["kernel_size"])
-                   for m in mine), op
+        assert any(m["kwargs"]["stride"] is not None
+                   and _pair(m["kwargs"]["stride"]) != _pair(m["kwargs"]["kernel_size"]) for m in mine), op
         assert any(max(_pair(m["kwargs"]["padding"])) > 0 for m in mine), op
         assert any(shape[m["id"]][0] > 1 for m in mine), op
     assert sum(m.get("tied_windows", 0) for m in pool) > 20, "max pooling needs windows with tied maxima"

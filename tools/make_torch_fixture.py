@@ -112,7 +112,7 @@ def conv_case(fx: Fixture, rng, geom, *, form, mode, big=False, bias=True, batch
     elif form == "pair":
         padding = [int(rng.integers(0, 4)), int(rng.integers(0, 4))]
     elif form == "asym":
-        padding = [[int(rng.integers(0, 4)), int(rng.integers(0, 4))], [int(rng.integers(0, 4)), int(rng.integers(0, 4))]]
+        padding = [[int(v) for v in rng.integers(0, 4, 2)] for _ in range(2)]
     else:
         padding = form
     kw = dict(stride=_pair_or_int(rng, sh, sw), padding=padding, dilation=_pair_or_int(rng, dh, dw),

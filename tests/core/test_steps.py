@@ -121,8 +121,8 @@ def _assert_size_formula(formula: str, cfg, out_hw):
     lines = formula.splitlines()
     assert len(lines) == 2
     for axis, line in enumerate(lines):
-        m = re.fullmatch(r"[HW]out = ⌊\((\d+) \+ (\d+) \+ (\d+) − (\d+)·\((\d+)−1\) − 1\) / (\d+)⌋ \+ 1 = (-?\d+)",
-                         line)
+        m = re.fullmatch(r"[HW]out = ⌊\((\d+) \+ (\d+) \+ (\d+) − (\d+)·\((\d+)−1\) − 1\) / (\d+)⌋ "
+                         r"\+ 1 = (-?\d+)", line)
         assert m and line[0] == "HW"[axis], line
         i, pb, pa, d, k, s, o = (int(v) for v in m.groups())
         assert (i, k, s, d) == (x_shape[2 + axis], w_shape[2 + axis], stride[axis], dilation[axis]), line
