@@ -16,6 +16,7 @@ run: $(STAMP)
 	$(VENV)/bin/convviz
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -1,6 +1,8 @@
 """The step model: final stages equal the direct gradients, terms add up, links are exact."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -49,12 +51,92 @@ def test_last_stage_of_every_path_is_the_direct_gradient(cl_engine, cfg, act, po
                 assert_close(step.value, np.asarray(_shown(stage, step.role))[step.cell], terms=len(step.terms))
 
 
+def _number(text: str) -> float:
+    return float(text.strip().strip("()").replace("−", "-"))
+
+
+SIGMOID = (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2)   # σ, σ′ by hand
+
+
+def _near(shown: float, exact: float, slack: float = 0.0) -> bool:
+    """A number shown to 3 significant digits (fmt) against the exact one."""
+    return abs(shown - exact) <= 5e-3 * abs(exact) + slack + 1e-6
+
+
+def _assert_formula_numbers(step, stage):
+    """The numbers a step's formula shows, worked out by hand (this test's activation is the sigmoid).
+
+    Gather steps: the result is the cell's value; the shown factors are the step's terms in
+    order; when every term is shown, their products (and the bias) add up to the result;
+    σ(z) and σ′(z) equal the definitions at the shown z. Scatter steps: dP·share = the stamp."""
+    f = step.formula
+    if " += " in f:
+        m = re.fullmatch(r"dA\[.*\] \+= (\S+)·(\S+) = (\S+)", f)
+        if m:
+            g, share, v = (_number(x) for x in m.groups())
+            assert _near(g, step.terms[0].a) and _near(share, step.terms[0].b) and _near(v, step.value), f
+            assert _near(v, g * share, 1.1e-2 * abs(g * share)), f
+        else:
+            m = re.fullmatch(r"dX_pad\[window of Z\[(.*)\]\] \+= (\S+)·W\[(\d+)\]", f)
+            assert m and _near(_number(m[2]), step.value) and int(m[3]) == step.cell[1], f
+            assert m[1] == ", ".join(str(i) for i in step.cell), f
+        return
+    sides = f.split(" = ")
+    result = _number(sides[-1])
+    shown = [s.data for s in stage.tensors if s.role == step.role]
+    assert _near(result, float(np.asarray(shown[0])[step.cell]) if shown else step.value), f
+    rhs = sides[-2]
+    if rhs.startswith("σ("):
+        z = _number(rhs[2:-1])
+        assert _near(result, SIGMOID[0](z), 0.25 * 5e-3 * abs(z)), f
+        return
+    if rhs.startswith("max("):
+        assert max(_number(v) for v in rhs[4:-1].split(", ")) == result, f
+        return
+    if len(sides) == 4 and "σ′(" in sides[1]:                   # dZ = dA·σ′(z) = dA·σ′ = result
+        z = _number(sides[1].split("σ′(", 1)[1][:-1])
+        assert _near(_number(rhs.split("·")[1]), SIGMOID[1](z), 0.1 * 5e-3 * abs(z)), f
+    total, bound, complete = 0.0, abs(result) * 5e-3 + 1e-6, True
+    for i, part in enumerate(rhs.split(" + ")):
+        if part.startswith("…"):
+            complete = False
+        elif part.startswith("b "):
+            total += _number(part[2:])
+            bound += abs(_number(part[2:])) * 5e-3
+        else:
+            a, b = (_number(v) for v in part.split("·"))
+            assert _near(a, step.terms[i].a) and _near(b, step.terms[i].b), f
+            total += a * b
+            bound += abs(a * b) * 1.1e-2
+    if complete:
+        assert abs(total - result) <= bound, f
+
+
+def _assert_size_formula(formula: str, cfg, out_hw):
+    """'Hout = ⌊(i + pb + pa − d·(k−1) − 1) / s⌋ + 1 = o': worked out by hand from its own numbers,
+    o is the output size, and i, k, s, d are the input's and the configuration's."""
+    x_shape, w_shape, kwargs = cfg
+    stride = np.broadcast_to(kwargs["stride"], 2)
+    dilation = np.broadcast_to(kwargs["dilation"], 2)
+    lines = formula.splitlines()
+    assert len(lines) == 2
+    for axis, line in enumerate(lines):
+        m = re.fullmatch(r"[HW]out = ⌊\((\d+) \+ (\d+) \+ (\d+) − (\d+)·\((\d+)−1\) − 1\) / (\d+)⌋ "
+                         r"\+ 1 = (-?\d+)", line)
+        assert m and line[0] == "HW"[axis], line
+        i, pb, pa, d, k, s, o = (int(v) for v in m.groups())
+        assert (i, k, s, d) == (x_shape[2 + axis], w_shape[2 + axis], stride[axis], dilation[axis]), line
+        assert (i + pb + pa - d * (k - 1) - 1) // s + 1 == o == out_hw[axis], line
+
+
 @settings(max_examples=30)
 @given(conv_configs(max_hw=7), st.data())
 def test_terms_of_every_step_sum_to_what_it_writes(cl_engine, cfg, data):
     sm = _model(cfg, pool="max", act="sigmoid", loss="sum")
     for name in sm.available():
         for stage in sm.path(name).stages:
+            if name == "forward" and stage.key == "pad":
+                _assert_size_formula(stage.formula, cfg, sm.r.z.shape[2:])
             if not stage.n_steps:
                 continue
             k = data.draw(st.integers(0, stage.n_steps - 1), label=f"{name}/{stage.key}")
@@ -73,7 +155,7 @@ def test_terms_of_every_step_sum_to_what_it_writes(cl_engine, cfg, data):
                 assert step.value == pytest.approx(sum(t.product for t in step.terms) + step.constant,
                                                    rel=1e-4, abs=1e-4 * max(1, len(step.terms)))
                 assert step.partial_sums[-1] == pytest.approx(step.value, rel=1e-4, abs=1e-4 * len(step.terms))
-            assert "=" in step.formula
+            _assert_formula_numbers(step, stage)
 
 
 def test_a_huge_scene_builds_no_steps_up_front(cl_engine):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -54,7 +55,7 @@ def _configs():
 
 @pytest.mark.parametrize("name,config", list(_configs()), ids=[n for n, _ in _configs()])
 def test_the_script_gives_pytorchs_numbers_equal_to_ours(name, config):
-    torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch to compare with it)")
+    pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch to compare with it)")
     scene = presets.default_scene()
     rng = np.random.default_rng(len(name))
     scene.x = rng.standard_normal((2, 2, 7, 8)).astype(np.float32)
@@ -72,4 +73,6 @@ def test_the_script_gives_pytorchs_numbers_equal_to_ours(name, config):
     for ours, theirs in ((r.z, ns["z"]), (r.p, ns["p"]), (r.dx, ns["x"].grad), (r.dw, ns["w"].grad),
                          (r.db, ns["b"].grad)):
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
-    assert isinstance(torch.tensor(1.0), torch.Tensor)
+    printed = re.search(r"^L = (\S+)$", out.getvalue(), re.M)          # the loss the script prints is ours
+    assert printed and float(printed[1]) == pytest.approx(float(r.loss), rel=1e-5, abs=1e-6), out.getvalue()
+    np.testing.assert_allclose(r.dz, ns["z"].grad.numpy(), rtol=1e-4, atol=1e-5)
