@@ -162,7 +162,12 @@ def _what(op: str, args) -> str:
     parts = [op]
     for a in args:
         shape = getattr(a, "shape", None)
-        parts.append(str(tuple(shape)) if shape is not None else repr(a))
+        if shape is not None:
+            parts.append("×".join(map(str, shape)))
+        elif hasattr(a, "__dataclass_fields__"):        # a ConvSpec or PoolSpec
+            parts.append(" ".join(f"{k}={getattr(a, k)}" for k in a.__dataclass_fields__))
+        elif a is not None:
+            parts.append(repr(a))
     return " ".join(parts)
 
 

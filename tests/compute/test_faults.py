@@ -182,13 +182,13 @@ def test_a_crash_while_computing_never_repeats(cl_engine, cache, tmp_path):
     assert first.returncode != 0                    # the driver took the process down
     second = json.loads(run("again").stdout)
     assert second["y"] == 9 and second["z"] == 4
-    assert "stopped while" in second["note"] and "conv2d (1, 1, 5, 40)" in second["note"]
+    assert "stopped while" in second["note"] and "conv2d 1×1×5×40 1×1×3×3 kernel=(3, 3) stride=(1, 1)" in second["note"]
     assert second["backend"].startswith("numpy")    # the start after a crash computes with numpy
     third = run("again")
     result = json.loads(third.stdout)
     assert result["note"] is None and result["backend"].startswith("OpenCL")
     assert "crashed convviz" in third.stderr        # that one computation stays on numpy
-    assert journal.known_crashes()[0]["what"].startswith("conv2d (1, 1, 5, 40)")
+    assert journal.known_crashes()[0]["what"].startswith("conv2d 1×1×5×40")
 
 
 def test_after_a_crash_the_next_start_opens_the_scene_with_numpy_and_says_so(cl_engine, cache, tmp_path):
@@ -205,4 +205,4 @@ def test_after_a_crash_the_next_start_opens_the_scene_with_numpy_and_says_so(cl_
                            capture_output=True, text=True, timeout=300)
     assert start.returncode == 0, start.stderr[-2000:]
     assert shot.stat().st_size > 10_000
-    assert "convviz stopped while conv2d (1, 1, 5, 40)" in start.stderr
+    assert "convviz stopped while conv2d 1×1×5×40" in start.stderr
