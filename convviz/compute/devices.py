@@ -10,6 +10,7 @@ workloads. Oclgrind, a simulator, is only ever used when asked for by name.
 from __future__ import annotations
 
 import glob
+from concurrent.futures import ThreadPoolExecutor
 import os
 import sys
 import tempfile
@@ -179,15 +180,15 @@ def choose_device(*, refresh: bool = False) -> Choice:
             f"{c.label}: {c.why}" for c in matches)
         return choice
     order = {"GPU": 0, "CPU": 1, "other": 2, "sim": 3}
-    usable = []
     for c in choice.candidates:
         if c.simulator:
             c.why = "a simulator, used only when CONVVIZ_DEVICE names it"
-            continue
-        if try_device(cl, c, refresh=refresh):
-            usable.append(c)
+    tried = [c for c in choice.candidates if not c.simulator]
+    # each device is qualified in child processes of its own: side by side, once per machine
+    with ThreadPoolExecutor(max_workers=max(1, len(tried))) as pool:
+        works = list(pool.map(lambda c: try_device(cl, c, refresh=refresh), tried))
+    usable = [c for c, ok in zip(tried, works) if ok]
     if not usable:
-        tried = [c for c in choice.candidates if not c.simulator]
         choice.reason = "no OpenCL device works: " + ("; ".join(f"{c.label}: {c.why}" for c in tried)
                                                        or "the only device is a simulator")
         return choice
