@@ -72,7 +72,7 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_m
             padding as wide as the input, circular padding wider than it); NaN, Inf, values
             past float32, complex or empty input; a size past 2**31 elements or more working
             memory than ``CONVVIZ_MAX_BYTES``. The message says what to change.
-        RuntimeError: ``backend="opencl"`` and no OpenCL device works.
+        OpenCLError: ``backend="opencl"`` and OpenCL cannot compute it (a RuntimeError).
 
     Example:
         A 2×2 kernel of ones with stride 2 sums each 2×2 block; H_out = ⌊(4 − 1 − 1)/2⌋ + 1 = 2:
@@ -117,7 +117,7 @@ def conv2d_backward(x, w, dy, *, stride=1, padding=0, dilation=1, groups=1, padd
         ValueError: everything :func:`conv2d` rejects; dy of another shape than y, or with
             NaN, Inf or values past float32; the backward's working memory (x, the padded
             input, y, dy with zeros inserted, the gradients) past ``CONVVIZ_MAX_BYTES``.
-        RuntimeError: ``backend="opencl"`` and no OpenCL device works.
+        OpenCLError: ``backend="opencl"`` and OpenCL cannot compute it (a RuntimeError).
 
     Example:
         dy of ones: dw[m, l] sums the 2×2 block of x at (m, l); dx adds up one stamp of w
@@ -165,7 +165,7 @@ def avg_pool2d(x, kernel_size, *, stride=None, padding=0, backend=None) -> np.nd
             padding past half the window; a window that does not fit the padded input;
             NaN, Inf, values past float32, complex or empty input; a size past 2**31
             elements or more working memory than ``CONVVIZ_MAX_BYTES``.
-        RuntimeError: ``backend="opencl"`` and no OpenCL device works.
+        OpenCLError: ``backend="opencl"`` and OpenCL cannot compute it (a RuntimeError).
 
     Example:
         >>> x = np.arange(16).reshape(1, 1, 4, 4)     # rows 0..3, 4..7, 8..11, 12..15
@@ -202,7 +202,7 @@ def avg_pool2d_backward(x, dy, kernel_size, *, stride=None, padding=0, backend=N
     Raises:
         ValueError: everything :func:`avg_pool2d` rejects; dy of another shape than the
             pooled output, or with NaN, Inf or values past float32.
-        RuntimeError: ``backend="opencl"`` and no OpenCL device works.
+        OpenCLError: ``backend="opencl"`` and OpenCL cannot compute it (a RuntimeError).
 
     Example:
         >>> dx = ops.avg_pool2d_backward(np.zeros((1, 1, 4, 4)), [[[[1, 2], [3, 4]]]], 2)
@@ -243,7 +243,7 @@ def max_pool2d(x, kernel_size, *, stride=None, padding=0, backend=None) -> np.nd
 
     Raises:
         ValueError: as for :func:`avg_pool2d`.
-        RuntimeError: ``backend="opencl"`` and no OpenCL device works.
+        OpenCLError: ``backend="opencl"`` and OpenCL cannot compute it (a RuntimeError).
 
     Example:
         >>> x = np.array([[[[1, 5, 2, 0], [3, 4, 8, 1], [0, 2, 3, 3], [7, 1, 3, 6]]]])
@@ -281,7 +281,7 @@ def max_pool2d_backward(x, dy, kernel_size, *, stride=None, padding=0, backend=N
     Raises:
         ValueError: everything :func:`max_pool2d` rejects; dy of another shape than the
             pooled output, or with NaN, Inf or values past float32.
-        RuntimeError: ``backend="opencl"`` and no OpenCL device works.
+        OpenCLError: ``backend="opencl"`` and OpenCL cannot compute it (a RuntimeError).
 
     Example:
         Two 3s tie; the first in row-major order takes all of dy:
@@ -321,7 +321,7 @@ def activation(z, name: str = "relu", *, slope: float = DEFAULT_SLOPE, backend=N
         ValueError: an unknown name; a slope that is NaN, infinite or past float32; NaN,
             Inf, values past float32, complex or empty z; a size past 2**31 elements or
             more working memory than ``CONVVIZ_MAX_BYTES``.
-        RuntimeError: ``backend="opencl"`` and no OpenCL device works.
+        OpenCLError: ``backend="opencl"`` and OpenCL cannot compute it (a RuntimeError).
 
     Example:
         >>> z = np.array([-2, -1, 0, 3])
@@ -358,7 +358,7 @@ def activation_backward(z, da, name: str = "relu", *, slope: float = DEFAULT_SLO
     Raises:
         ValueError: everything :func:`activation` rejects; da of another shape than z, or
             with NaN, Inf or values past float32.
-        RuntimeError: ``backend="opencl"`` and no OpenCL device works.
+        OpenCLError: ``backend="opencl"`` and OpenCL cannot compute it (a RuntimeError).
 
     Example:
         >>> z, da = np.array([-2, -1, 0, 3]), np.array([1, 2, 3, 4])

@@ -29,6 +29,14 @@ def cl_engine():
     return engine
 
 
+@pytest.fixture(params=["numpy", "opencl"])
+def backend(request):
+    """Each backend by name; the OpenCL one only where a device works (see cl_engine)."""
+    if request.param == "opencl":
+        request.getfixturevalue("cl_engine")
+    return request.param
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

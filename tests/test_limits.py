@@ -11,14 +11,6 @@ import pytest
 from convviz import ops
 from convviz.core import spec as S
 
-BACKENDS = ["numpy", "opencl"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    if request.param == "opencl":
-        request.getfixturevalue("cl_engine")
-    return request.param
 
 
 def huge(*shape):

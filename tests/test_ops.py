@@ -8,14 +8,6 @@ import pytest
 
 from convviz import compute, ops
 
-BACKENDS = ["numpy", "opencl"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    if request.param == "opencl":
-        request.getfixturevalue("cl_engine")
-    return request.param
 
 
 def test_same_padding_with_even_kernel_pads_one_more_after(backend):

@@ -18,7 +18,6 @@ from convviz import ops
 from tests.conftest import assert_close
 
 FIXTURE = Path(__file__).parent / "data" / "torch_fixture.npz"
-BACKENDS = ["numpy", "opencl"]
 
 
 @lru_cache(maxsize=1)
@@ -33,13 +32,6 @@ def _cases(kind: str, *, rejected: bool = False):
     for m in meta:
         if m["kind"] == kind and m["rejected"] == rejected:
             yield m, {k.split(".", 1)[1]: a for k, a in arrays.items() if k.startswith(m["id"] + ".")}
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    if request.param == "opencl":
-        request.getfixturevalue("cl_engine")
-    return request.param
 
 
 class Failures(list):
