@@ -31,6 +31,7 @@ _engine_error: str | None = None
 _crash_note: str | None = None
 _crashed: set[tuple[str, str]] = set()      # (device label, what) that crashed a process
 _background: threading.Thread | None = None
+_warm = threading.Event()           # set once the background start has built every program
 _warned: set[str] = set()
 
 
@@ -83,15 +84,15 @@ def opencl_engine():
 
 
 def prepare_in_background(done=None) -> None:
-    """Open the engine on a thread (the window's start): until it is ready, automatic mode
-    computes with numpy instead of waiting for the devices' qualification."""
+    """Open the engine and build its programs on a thread (the window's start): until then,
+    automatic mode computes with numpy instead of waiting for qualification or a build."""
     global _background
 
     def work():
         engine = opencl_engine()
         if engine is not None:
-            with _queue_lock:
-                engine.build_all()
+            engine.build_all()          # no lock: it only builds, and nothing uses it yet
+        _warm.set()
         if done is not None:
             done()
     if _background is None:
@@ -100,6 +101,10 @@ def prepare_in_background(done=None) -> None:
 
 
 def ready() -> bool:
+    """Whether the backend is decided: the engine opened (and, when opened in the
+    background, every program built) or known not to work."""
+    if _background is not None:
+        return _warm.is_set()
     return _engine is not None or _engine_error is not None
 
 
