@@ -20,6 +20,7 @@ from ..core.steps import PATH_TITLES, PATHS
 from . import exporting
 from .document import Document
 from .exporting import PathExportDialog, StepExportDialog
+from .keys import ClassroomKeys, guard_wheel
 from .tensorview import TensorView
 
 
@@ -276,6 +277,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._on_problem(doc.message)
         self._show_position()
         self.resize(1600, 1000)
+        guard_wheel(self)
+        self.classroom_keys = ClassroomKeys(self)
+        self.stage_area.setFocusPolicy(QtCore.Qt.StrongFocus)
+        self.stage_area.setFocus()
 
     # ------------------------------------------------------------ building
 
@@ -508,8 +513,10 @@ class MainWindow(QtWidgets.QMainWindow):
         e = self.menuBar().addMenu("&Edit")
         undo = self.doc.undo.createUndoAction(self, "&Undo")
         undo.setShortcut(QtGui.QKeySequence("Ctrl+Z"))
+        undo.setShortcutContext(QtCore.Qt.WindowShortcut)      # keys.ClassroomKeys keeps spin boxes off it
         redo = self.doc.undo.createRedoAction(self, "&Redo")
         redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+        redo.setShortcutContext(QtCore.Qt.WindowShortcut)
         e.addAction(undo)
         e.addAction(redo)
         e.addSeparator()
@@ -882,8 +889,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------ keys
 
-    def keyPressEvent(self, ev):
-        key = ev.key()
+    def step_key(self, key) -> bool:
+        """Do what a step key (or Escape) does; False if it does nothing here. ``keys.ClassroomKeys`` calls it."""
         actions = {QtCore.Qt.Key_Right: self.forward, QtCore.Qt.Key_Left: lambda: self.doc.step_by(-1),
                    QtCore.Qt.Key_PageDown: self.forward,
                    QtCore.Qt.Key_PageUp: lambda: self.doc.step_by(-1),
@@ -891,14 +898,13 @@ class MainWindow(QtWidgets.QMainWindow):
                    QtCore.Qt.Key_Home: lambda: self.doc.set_position(0),
                    QtCore.Qt.Key_End: lambda: self.doc.set_position(10 ** 12),
                    QtCore.Qt.Key_Space: lambda: self.forward() if self.predicting else self.player.toggle()}
-        if key in actions and not isinstance(self.focusWidget(), (QtWidgets.QAbstractSpinBox, QtWidgets.QLineEdit)):
-            actions[key]()
-            ev.accept()
-            return
         if key == QtCore.Qt.Key_Escape and self.presenting:
             self.toggle_presentation()
-            return
-        super().keyPressEvent(ev)
+            return True
+        if key in actions:
+            actions[key]()
+            return True
+        return False
 
     # ------------------------------------------------------------ predict the next cell
 
