@@ -255,6 +255,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_editors()
         self._build_centre()
         self._build_menus()
+        self._base_font = QtGui.QFont(self.font())
+        self._apply_scale(show=False)
         self.status_backend = QtWidgets.QLabel()
         self.busy_bar = QtWidgets.QProgressBar(maximumWidth=140, maximumHeight=16, textVisible=False)
         self.busy_bar.setRange(0, 0)                      # an indeterminate "working" bar
@@ -466,22 +468,17 @@ class MainWindow(QtWidgets.QMainWindow):
         area = QtWidgets.QVBoxLayout(self.stage_area)
         area.setContentsMargins(0, 0, 0, 0)
         self.stage_title = QtWidgets.QLabel()
-        self.stage_title.setStyleSheet("font-size: 18px; font-weight: bold;")
         area.addWidget(self.stage_title)
         self.lesson_banner = QtWidgets.QLabel(wordWrap=True)
         self.lesson_banner.setObjectName("lessonBanner")
         self.lesson_banner.setAccessibleName("lesson")
-        self.lesson_banner.setStyleSheet("background: #fff8e1; border-left: 4px solid #f0a000; padding: 6px;"
-                                         " font-size: 14px;")
         self.lesson_banner.hide()
         area.addWidget(self.lesson_banner)
         self.stage_text = QtWidgets.QLabel(wordWrap=True)
-        self.stage_text.setStyleSheet("font-size: 14px;")
         area.addWidget(self.stage_text)
         self.formula = QtWidgets.QLabel(wordWrap=True)
         self.formula.setObjectName("formulaLine")
         self.formula.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
-        self.formula.setStyleSheet("font-family: monospace; font-size: 14px; background: #f4f4f4; padding: 6px;")
         area.addWidget(self.formula)
         self.view_grid = QtWidgets.QGridLayout()
         area.addLayout(self.view_grid, 1)
@@ -696,6 +693,7 @@ class MainWindow(QtWidgets.QMainWindow):
             v.font_scale = self.font_scale
             index = self._plane_for(s, step)
             v.set_tensor(s.role, s.data, s.label, index, s.signed, scales.get(s.role, 1.0))
+            v.setMaximumSize(v.max_panel_size(s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])))
             v.clear_highlights()
             if step is not None:
                 for role, cells in step.highlights.items():
@@ -937,23 +935,42 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------ presentation
 
+    def _apply_scale(self, show: bool = True) -> None:
+        """Everything a student reads follows ``font_scale``: menus, titles, text, formula, every view."""
+        def px(n: float) -> int:
+            return max(6, round(n * self.font_scale))
+        f, base = QtGui.QFont(self._base_font), self._base_font
+        if base.pointSizeF() > 0:
+            f.setPointSizeF(base.pointSizeF() * self.font_scale)
+        else:
+            f.setPixelSize(px(base.pixelSize()))
+        self.setFont(f)
+        self.stage_title.setStyleSheet(f"font-size: {px(18)}px; font-weight: bold;")
+        self.lesson_banner.setStyleSheet(f"background: #fff8e1; border-left: {px(4)}px solid #f0a000;"
+                                         f" padding: {px(6)}px; font-size: {px(14)}px;")
+        self.stage_text.setStyleSheet(f"font-size: {px(14)}px;")
+        self.formula.setStyleSheet(f"font-family: monospace; font-size: {px(14)}px; background: #f4f4f4;"
+                                   f" padding: {px(6)}px;")
+        if show:
+            self._show_position()
+
     def scale_fonts(self, factor: float):
         self.font_scale = float(np.clip(self.font_scale * factor, 0.6, 3.0))
-        f = self.font()
-        f.setPointSizeF(10 * self.font_scale)
-        self.setFont(f)
-        self._show_position()
+        self._apply_scale()
 
     def toggle_presentation(self):
+        """F11: full screen, no editors, everything at least 1.6× as large; leaving restores the scale."""
         self.presenting = not self.presenting
         self.editors_dock.setVisible(not self.presenting)
         if self.presenting:
             self._pre_scale = self.font_scale
-            self.scale_fonts(1.5 / self.font_scale)
+            self.font_scale = max(1.6, self.font_scale)
+            self._apply_scale()
             self.showFullScreen()
             self.setFocus()
         else:
-            self.scale_fonts(getattr(self, "_pre_scale", 1.0) / self.font_scale)
+            self.font_scale = getattr(self, "_pre_scale", 1.0)
+            self._apply_scale()
             self.showNormal()
 
     # ------------------------------------------------------------ files

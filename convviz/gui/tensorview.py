@@ -79,8 +79,6 @@ class TensorView(QtWidgets.QWidget):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
-        for ax in ("left", "bottom"):
-            self.plot.getAxis(ax).setStyle(tickFont=QtGui.QFont("Sans", 8))
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get(DIVERGING), interactive=False, width=12)
@@ -106,6 +104,28 @@ class TensorView(QtWidgets.QWidget):
         self.glw.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.setObjectName(f"view:{role}")
         self.setAccessibleName(f"{role} heatmap")
+        self._apply_font_scale()
+
+    def _apply_font_scale(self) -> None:
+        """Axis numbers and colour-bar labels follow ``font_scale`` like the title and the values."""
+        s = self.font_scale
+        font = QtGui.QFont("Sans")
+        font.setPixelSize(max(7, round(11 * s)))
+        for ax in ("left", "bottom"):
+            self.plot.getAxis(ax).setStyle(tickFont=font, tickTextOffset=max(2, round(3 * s)))
+        self.plot.getAxis("left").setWidth(round(28 * s))
+        self.plot.getAxis("bottom").setHeight(round(22 * s))
+        self.bar.axis.setStyle(tickFont=font)
+        self.bar.axis.setWidth(round(45 * s))
+        self.bar.layout.setColumnFixedWidth(1, round(12 * s))
+        self._shown["font_scale"] = s
+
+    def max_panel_size(self, plane_shape: tuple[int, int]) -> QtCore.QSize:
+        """The most room a plane of this shape needs: a small tensor gets a small panel."""
+        s = self.font_scale
+        cell = 72 * s
+        h, w = plane_shape
+        return QtCore.QSize(round(w * cell + 100 * s) + 8, round(h * cell + 70 * s) + 8)
 
     # ------------------------------------------------------------ content
 
@@ -116,6 +136,8 @@ class TensorView(QtWidgets.QWidget):
             self.role = role
             self.setObjectName(f"view:{role}")
             self.setAccessibleName(f"{role} heatmap")
+        if self.font_scale != self._shown.get("font_scale"):
+            self._apply_font_scale()
         self.data, self.index = data, index
         self._hidden = set()
         self._cover.setVisible(False)

@@ -1,0 +1,48 @@
+"""What the class sees on the stage: its size in presentation mode, problems, hover text, legends."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtGui, QtWidgets
+
+
+def _ink_rows(widget) -> list[int]:
+    """Heights (pixels) of the runs of rows holding dark text, measured on the rendered widget."""
+    QtWidgets.QApplication.processEvents()
+    img = widget.grab().toImage().convertToFormat(QtGui.QImage.Format_Grayscale8)
+    a = np.frombuffer(img.constBits(), np.uint8, img.bytesPerLine() * img.height())
+    a = a.reshape(img.height(), img.bytesPerLine())[:, :img.width()]
+    dark = (a < 110).any(axis=1)
+    runs, n = [], 0
+    for d in dark.tolist() + [False]:
+        if d:
+            n += 1
+        elif n:
+            runs.append(n)
+            n = 0
+    return runs
+
+
+def _text_height(widget) -> float:
+    return float(np.median(_ink_rows(widget)))
+
+
+def test_presentation_mode_enlarges_what_students_read_and_leaving_restores_it(window, qtbot):
+    window.doc.set_path("forward")
+    window.doc.set_position(1)                  # the slide stage: X_pad, W, Z and the bias b
+    widgets = {"formula": window.formula, "explanation": window.stage_text, "title": window.stage_title}
+    before = {k: _text_height(w) for k, w in widgets.items()}
+    z = next(v for v in window.views if v.role == "Z")
+    tick_before = z.plot.getAxis("left").style["tickFont"].pixelSize()
+    b = next(v for v in window.views if v.role == "b")          # one number gets a small panel
+    assert b.width() * b.height() < window.stage_area.width() * window.stage_area.height() / 16
+    window.toggle_presentation()
+    assert window.presenting
+    during = {k: _text_height(w) for k, w in widgets.items()}
+    for k in widgets:
+        assert during[k] >= 1.4 * before[k], (k, before[k], during[k])
+    z = next(v for v in window.views if v.role == "Z")
+    assert z.plot.getAxis("left").style["tickFont"].pixelSize() >= 1.4 * tick_before
+    assert z.bar.axis.style["tickFont"].pixelSize() >= 1.4 * tick_before
+    window.toggle_presentation()
+    after = {k: _text_height(w) for k, w in widgets.items()}
+    assert after == before
