@@ -1,6 +1,7 @@
 """The main window: editors on the left, the current stage's tensors in the middle, the player below."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -467,6 +468,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stage_area.setAutoFillBackground(True)
         area = QtWidgets.QVBoxLayout(self.stage_area)
         area.setContentsMargins(0, 0, 0, 0)
+        self.stage_problem = QtWidgets.QLabel(wordWrap=True)
+        self.stage_problem.setObjectName("stageProblem")
+        self.stage_problem.setAccessibleName("problem")
+        self.stage_problem.hide()
+        area.addWidget(self.stage_problem)
         self.stage_title = QtWidgets.QLabel()
         area.addWidget(self.stage_title)
         self.lesson_banner = QtWidgets.QLabel(wordWrap=True)
@@ -602,8 +608,19 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.doc.busy:
             self.busy_bar.show()
 
+    @property
+    def stale(self) -> bool:
+        """The scene asked for cannot be computed: the stage shows the last result that worked."""
+        return bool(self.doc.message)
+
     def _on_problem(self, message: str):
+        """A problem shows in the editors and over the stage (seen in presentation mode too)."""
         self.problem_label.setText(("⚠ " + message + "  (the last good result stays on screen)") if message else "")
+        note = ("<br><i>Out of date: the views below still show the last scene that worked.</i>"
+                if self.stale else "")
+        self.stage_problem.setText(f"⚠ {html.escape(message)}{note}" if message else "")
+        self.stage_problem.setVisible(bool(message))
+        self._style_stage()
 
     def _refresh_canvas(self):
         t = self.doc.pipeline.tensors
@@ -671,7 +688,8 @@ class MainWindow(QtWidgets.QMainWindow):
         where = (id(self.doc.model), self.doc.path_name, self.doc.position)
         if where != getattr(self, "_where", None):           # a new step: its value starts hidden
             self._where, self._revealed = where, False
-        self.stage_title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}")
+        self.stage_title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}"
+                                 + ("  (out of date)" if self.stale else ""))
         self.stage_text.setText(stage.text)
         self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
         shown = stage.tensors_at(k)
@@ -945,14 +963,24 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             f.setPixelSize(px(base.pixelSize()))
         self.setFont(f)
+        self._style_stage()
+        if show:
+            self._show_position()
+
+    def _style_stage(self) -> None:
+        def px(n: float) -> int:
+            return max(6, round(n * self.font_scale))
+        if getattr(self, "_styled_as", None) == (self.font_scale, self.stale):
+            return
+        self._styled_as = (self.font_scale, self.stale)
         self.stage_title.setStyleSheet(f"font-size: {px(18)}px; font-weight: bold;")
         self.lesson_banner.setStyleSheet(f"background: #fff8e1; border-left: {px(4)}px solid #f0a000;"
                                          f" padding: {px(6)}px; font-size: {px(14)}px;")
         self.stage_text.setStyleSheet(f"font-size: {px(14)}px;")
-        self.formula.setStyleSheet(f"font-family: monospace; font-size: {px(14)}px; background: #f4f4f4;"
-                                   f" padding: {px(6)}px;")
-        if show:
-            self._show_position()
+        self.formula.setStyleSheet(f"font-family: monospace; font-size: {px(14)}px; padding: {px(6)}px;"
+                                   + (" background: #eeeeee; color: #8a8a8a;" if self.stale else " background: #f4f4f4;"))
+        self.stage_problem.setStyleSheet(f"background: #fdecea; color: #b00020; border-left: {px(5)}px solid #b00020;"
+                                         f" padding: {px(6)}px; font-size: {px(15)}px; font-weight: bold;")
 
     def scale_fonts(self, factor: float):
         self.font_scale = float(np.clip(self.font_scale * factor, 0.6, 3.0))

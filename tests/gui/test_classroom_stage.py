@@ -46,3 +46,18 @@ def test_presentation_mode_enlarges_what_students_read_and_leaving_restores_it(w
     window.toggle_presentation()
     after = {k: _text_height(w) for k, w in widgets.items()}
     assert after == before
+
+
+def test_a_problem_shows_over_the_stage_and_marks_it_out_of_date(window, qtbot):
+    window.doc.set_path("forward")
+    window.doc.set_position(1)
+    window.toggle_presentation()                  # the editors panel is hidden: the stage must say it
+    window.dilation.setValue(6)                   # a 3×3 kernel spans 13 px; the padded input is 10 px
+    qtbot.waitUntil(lambda: not window.doc.busy)
+    assert window.stage_problem.isVisible() and "13 px" in window.stage_problem.text()
+    assert "out of date" in window.stage_problem.text().lower() and "out of date" in window.stage_title.text()
+    assert "color: #8a8a8a" in window.formula.styleSheet()
+    window.dilation.setValue(1)
+    qtbot.waitUntil(lambda: not window.doc.busy)
+    assert not window.stage_problem.isVisible() and "out of date" not in window.stage_title.text()
+    assert "#8a8a8a" not in window.formula.styleSheet()
