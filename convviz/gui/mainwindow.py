@@ -608,6 +608,28 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.doc.busy:
             self.busy_bar.show()
 
+    def _computing(self, fn, *args, **kwargs):
+        """Call ``fn`` (an edit); when the GUI thread will compute it, paint the busy bar first.
+
+        A first-use kernel build can take seconds and no timer fires meanwhile, so the bar is
+        shown and painted at once (``repaint`` handles no input, so nothing re-enters here).
+        """
+        on_gui_thread = not self.doc._should_go_async()
+        if on_gui_thread:
+            self.busy_bar.show()
+            self.statusBar().showMessage("computing…")
+            self.statusBar().repaint()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if on_gui_thread:
+                self.statusBar().clearMessage()
+                if not self.doc.busy:
+                    self.busy_bar.hide()
+
+    def _edit(self, text: str, **kwargs) -> bool:
+        return self._computing(self.doc.edit, text, **kwargs)
+
     @property
     def stale(self) -> bool:
         """The scene asked for cannot be computed: the stage shows the last result that worked."""
@@ -813,7 +835,7 @@ class MainWindow(QtWidgets.QMainWindow):
         arr = self.canvas.array.copy()
         arr[tuple(cell)] = value
         name = self.canvas.target_name
-        return self.doc.edit(f"type {self.canvas.role}[{', '.join(map(str, cell))}]", tensors={name: arr},
+        return self._edit(f"type {self.canvas.role}[{', '.join(map(str, cell))}]", tensors={name: arr},
                              config=self._loss_for(name))
 
     def _fill(self, value: float):
@@ -827,7 +849,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         x = self.doc.pipeline.tensors.x
         plane = presets.input_preset(presets.INPUTS[i - 1], x.shape[2], x.shape[3])
-        self.doc.edit(f"input preset {presets.INPUTS[i - 1]}", tensors={"x": np.broadcast_to(plane, x.shape).copy()})
+        self._edit(f"input preset {presets.INPUTS[i - 1]}", tensors={"x": np.broadcast_to(plane, x.shape).copy()})
         self.input_preset.setCurrentIndex(0)
 
     def _resize_input(self):
@@ -836,7 +858,7 @@ class MainWindow(QtWidgets.QMainWindow):
         new = np.zeros((n, c, h, w), np.float32)
         hh, ww, cc, nn = min(h, x.shape[2]), min(w, x.shape[3]), min(c, x.shape[1]), min(n, x.shape[0])
         new[:nn, :cc, :hh, :ww] = x[:nn, :cc, :hh, :ww]
-        self.doc.edit("resize input", tensors=self._input_changes(new))
+        self._edit("resize input", tensors=self._input_changes(new))
 
     def _input_changes(self, x: np.ndarray) -> dict:
         """A new input, and the kernel with as many input channels as it needs (new ones zero)."""
@@ -860,7 +882,7 @@ class MainWindow(QtWidgets.QMainWindow):
         newb = np.zeros(cout, np.float32)
         if b is not None:
             newb[:min(cout, len(b))] = b[:min(cout, len(b))]
-        self.doc.edit("resize kernel", tensors={"w": new, "b": newb})
+        self._edit("resize kernel", tensors={"w": new, "b": newb})
 
     def _kernel_cell_edited(self, item):
         try:
@@ -872,13 +894,13 @@ class MainWindow(QtWidgets.QMainWindow):
         w = self.doc.pipeline.tensors.w.copy()
         q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
         w[q, c, item.row(), item.column()] = v
-        self.doc.edit("edit kernel", tensors={"w": w})
+        self._edit("edit kernel", tensors={"w": w})
 
     def _bias_edited(self, v):
         w = self.doc.pipeline.tensors.w
         b = np.zeros(w.shape[0], np.float32) if self.doc.pipeline.tensors.b is None else self.doc.pipeline.tensors.b.copy()
         b[min(self.kq.value(), len(b) - 1)] = v
-        self.doc.edit("edit bias", tensors={"b": b})
+        self._edit("edit bias", tensors={"b": b})
 
     def _apply_kernel_preset(self, i: int):
         if i == 0:
@@ -886,7 +908,7 @@ class MainWindow(QtWidgets.QMainWindow):
         w = self.doc.pipeline.tensors.w.copy()
         q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
         w[q, c] = presets.kernel_preset(presets.KERNELS[i - 1], w.shape[2], w.shape[3], seed=q * 16 + c)
-        self.doc.edit(f"kernel preset {presets.KERNELS[i - 1]}", tensors={"w": w})
+        self._edit(f"kernel preset {presets.KERNELS[i - 1]}", tensors={"w": w})
         self.kernel_preset.setCurrentIndex(0)
 
     def _params_edited(self):
@@ -894,14 +916,14 @@ class MainWindow(QtWidgets.QMainWindow):
         padding = kind if kind != "number" else (self.padding.value(), self.padding.value())
         s, d = self.stride.value(), self.dilation.value()
         k = self.pool_k.value()
-        self.doc.edit("change parameters", config=dict(
+        self._edit("change parameters", config=dict(
             stride=(s, s), dilation=(d, d), padding=padding, padding_mode=self.mode.currentText(),
             groups=self.groups.value(), true_convolution=self.true_conv.isChecked(),
             activation=self.activation.currentText(), pool=self.pool.currentText(), pool_kernel=(k, k),
             loss=self.loss.currentText()))
 
     def _output_clicked(self, cell):
-        self.doc.edit("one-hot cell", config={"loss": "one_hot", "one_hot_cell": tuple(cell)})
+        self._edit("one-hot cell", config={"loss": "one_hot", "one_hot_cell": tuple(cell)})
 
     # ------------------------------------------------------------ keys
 
@@ -1022,7 +1044,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def new_scene(self):
         if not self.keep_work():
             return
-        self.doc.set_scene(presets.default_scene())
+        self._computing(self.doc.set_scene, presets.default_scene())
         self.file_path = None
         self.doc.undo.setClean()
 
@@ -1036,7 +1058,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         if ask and not self.keep_work():
             return False
-        self.doc.set_scene(scene)
+        self._computing(self.doc.set_scene, scene)
         self.file_path = None if lesson else Path(path)
         self.doc.undo.setClean()
         if not lesson:
@@ -1117,7 +1139,7 @@ class MainWindow(QtWidgets.QMainWindow):
         arr = np.asarray(img, np.float32) / 255.0
         arr = arr.transpose(2, 0, 1)[None] if colour else arr[None, None]
         arr = np.repeat(arr, x.shape[0], axis=0)
-        return self.doc.edit(f"load image {Path(path).name}", tensors=self._input_changes(arr))
+        return self._edit(f"load image {Path(path).name}", tensors=self._input_changes(arr))
 
     # ------------------------------------------------------------ drag and drop
 

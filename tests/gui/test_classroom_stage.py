@@ -61,3 +61,20 @@ def test_a_problem_shows_over_the_stage_and_marks_it_out_of_date(window, qtbot):
     qtbot.waitUntil(lambda: not window.doc.busy)
     assert not window.stage_problem.isVisible() and "out of date" not in window.stage_title.text()
     assert "#8a8a8a" not in window.formula.styleSheet()
+
+
+def test_the_busy_bar_is_up_before_a_computation_on_the_gui_thread_starts(window, qtbot, monkeypatch):
+    """A first-use kernel build blocks the GUI thread: the bar must already be on screen."""
+    from convviz.core.pipeline import Pipeline
+    real, seen = Pipeline.compute, []
+
+    def compute(self):
+        seen.append((window.busy_bar.isVisible(), window.statusBar().currentMessage()))
+        return real(self)
+    monkeypatch.setattr(Pipeline, "compute", compute)
+    window.doc.last_seconds = 0.0                  # a small scene: computed on the GUI thread
+    assert not window.doc._should_go_async()
+    window.stride.setValue(2)
+    assert seen and seen[0] == (True, "computing…")
+    assert window.doc.pipeline.config.stride == (2, 2)
+    assert not window.busy_bar.isVisible() and not window.doc.busy
