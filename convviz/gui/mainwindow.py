@@ -771,6 +771,7 @@ class MainWindow(QtWidgets.QMainWindow):
         r = self.doc.results
         spec = r.spec
         x_hw = self.doc.shown.tensors.x.shape[2:]
+        self._show_hover_value(view, cell)
         role = view.role.lstrip("d") if view.role.startswith("d") and view.role != "dW_eff" else view.role
         lit: dict[str, list] = {}
         try:
@@ -802,9 +803,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 cells = lit["X_pad"]
             if cells:
                 v.set_highlights("link", cells)
+
+    def _show_hover_value(self, view: TensorView, cell) -> None:
+        """The status bar names the hovered cell by the indices of the tensor under the mouse."""
         value = float(np.asarray(view.data)[cell]) if view.data is not None and len(cell) == view.data.ndim else None
         shown = "" if value is None else (" = (not computed yet)" if value != value else f" = {value:.4g}")
-        self.statusBar().showMessage(f"{view.role}{list(cell)}{shown}")
+        self.statusBar().showMessage(f"{view.role}[{', '.join(map(str, cell))}]{shown}")
 
     # ------------------------------------------------------------ views -> model
 

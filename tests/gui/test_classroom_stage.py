@@ -78,3 +78,17 @@ def test_the_busy_bar_is_up_before_a_computation_on_the_gui_thread_starts(window
     assert seen and seen[0] == (True, "computing…")
     assert window.doc.pipeline.config.stride == (2, 2)
     assert not window.busy_bar.isVisible() and not window.doc.busy
+
+
+def test_hovering_x_pad_names_the_x_pad_cell_and_its_value(window, qtbot):
+    from tests.gui.conftest import cell_point
+    window.set_cell_value((0, 0, 0, 0), 3.5)          # X[0, 0] = 3.5; with padding 1 it sits at X_pad[1, 1]
+    window.doc.set_path("forward")
+    window.doc.set_position(1)
+    xp = next(v for v in window.views if v.role == "X_pad")
+    qtbot.mouseMove(xp.glw.viewport(), cell_point(xp, 1, 1))
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("X_pad"))
+    assert window.statusBar().currentMessage() == "X_pad[0, 0, 1, 1] = 3.5"
+    qtbot.mouseMove(xp.glw.viewport(), cell_point(xp, 0, 2))      # a padding cell
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() != "X_pad[0, 0, 1, 1] = 3.5")
+    assert window.statusBar().currentMessage() == "X_pad[0, 0, 0, 2] = 0"
