@@ -22,6 +22,7 @@ from . import exporting
 from .document import Document
 from .exporting import PathExportDialog, StepExportDialog
 from .keys import ClassroomKeys, guard_wheel
+from .legend import legend_html
 from .tensorview import TensorView
 
 
@@ -488,6 +489,10 @@ class MainWindow(QtWidgets.QMainWindow):
         area.addWidget(self.formula)
         self.view_grid = QtWidgets.QGridLayout()
         area.addLayout(self.view_grid, 1)
+        self.legend = QtWidgets.QLabel(legend_html(), wordWrap=True)
+        self.legend.setObjectName("legend")
+        self.legend.setAccessibleName("legend")
+        area.addWidget(self.legend)
         lay.addWidget(self.stage_area, 1)
         self.player = StepPlayer(self.doc)
         lay.addWidget(self.player)
@@ -530,6 +535,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.values_action.setCheckable(True)
         self.values_action.setChecked(True)
         self.values_action.setShortcut(QtGui.QKeySequence("V"))
+        self.legend_action = v.addAction("Legend")
+        self.legend_action.setCheckable(True)
+        self.legend_action.setChecked(True)
+        self.legend_action.toggled.connect(self.legend.setVisible)
         self.cb_action = v.addAction("Colour-blind-safe colours", self._show_position)
         self.cb_action.setCheckable(True)
         self.predict_action = v.addAction("Predict the next cell")
@@ -752,7 +761,7 @@ class MainWindow(QtWidgets.QMainWindow):
             cells = step.highlights.get(shown.role)
             if cells:
                 return tuple(cells[0][:max(0, shown.data.ndim - 2)])
-        if shown.role in ("W", "W′", "dW", "dW_eff", "K", "W′ dilated"):
+        if shown.role in ("W", "W′", "dW", "dW_eff", "K", "K′", "W′ dilated"):
             return (min(self.sel_c.value(), shown.data.shape[0] - 1), 0)
         return (self.sel_n.value(), self.sel_c.value())
 
@@ -773,6 +782,7 @@ class MainWindow(QtWidgets.QMainWindow):
         x_hw = self.doc.shown.tensors.x.shape[2:]
         self._show_hover_value(view, cell)
         role = view.role.lstrip("d") if view.role.startswith("d") and view.role != "dW_eff" else view.role
+        role = "W" if role == "K′" else role
         lit: dict[str, list] = {}
         try:
             if role == "Z" and len(cell) == 4:
@@ -798,6 +808,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         for v in self.views:
             base = v.role[1:] if v.role.startswith("d") and v.role not in ("dW_eff",) else v.role
+            base = "W" if base == "K′" else base
             cells = lit.get(v.role) or lit.get(base)
             if base == "X_pad" and "X_pad" in lit:
                 cells = lit["X_pad"]
@@ -1003,6 +1014,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lesson_banner.setStyleSheet(f"background: #fff8e1; border-left: {px(4)}px solid #f0a000;"
                                          f" padding: {px(6)}px; font-size: {px(14)}px;")
         self.stage_text.setStyleSheet(f"font-size: {px(14)}px;")
+        self.legend.setStyleSheet(f"font-size: {px(12)}px; color: #333333; padding: {px(2)}px;")
         self.formula.setStyleSheet(f"font-family: monospace; font-size: {px(14)}px; padding: {px(6)}px;"
                                    + (" background: #eeeeee; color: #8a8a8a;" if self.stale else " background: #f4f4f4;"))
         self.stage_problem.setStyleSheet(f"background: #fdecea; color: #b00020; border-left: {px(5)}px solid #b00020;"

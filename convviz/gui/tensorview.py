@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..core.steps import short_number as _short
 from . import exporting
 
 pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", background="w", foreground="k")
@@ -335,16 +336,3 @@ def _outline(path: QtGui.QPainterPath, yx: np.ndarray, shape: tuple[int, int]) -
                     (QtCore.QPointF(a, r), QtCore.QPointF(b, r))
                 path.moveTo(p0)
                 path.lineTo(p1)
-
-
-def _short(v: float) -> str:
-    """At most about 5 characters: 0.25, −3.5, 264, 1.2e+05, 3.1e−04."""
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if 100 <= a < 99999.5:
-        return f"{v:.0f}".replace("-", "−")
-    s = f"{v:.2f}" if 0.01 <= a < 100 else f"{v:.1e}"
-    if "." in s and "e" not in s:
-        s = s.rstrip("0").rstrip(".")
-    return s.replace("-", "−")
