@@ -1187,9 +1187,10 @@ class MainWindow(QtWidgets.QMainWindow):
         """The whole current step (titles, text, formula, every tensor) as one PNG or SVG."""
         fmt = fmt or Path(path).suffix.lstrip(".").lower()
         if fmt == "svg":
-            exporting.save_svg(self.stage_area, path, f"convviz — {self.stage_title.text()}", self.formula.text())
+            exporting.save_stage_svg(self.stage_area, path, f"convviz — {self.stage_title.text()}",
+                                     self.formula.text())
         elif fmt == "png":
-            exporting.save_png(self.stage_area, path, width, dpi)
+            exporting.save_stage_png(self.stage_area, path, width, dpi)
         else:
             raise ValueError(f"a step exports as png or svg, not {fmt!r}")
 
@@ -1209,7 +1210,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._report(str(exc), ok=False)
 
     def copy_step(self):
-        exporting.copy_image(exporting.render_image(self.stage_area, max(1920, self.stage_area.width())))
+        exporting.copy_image(exporting.render_stage(self.stage_area))
         self._report("the step is on the clipboard as an image")
 
     def export_path(self, folder, fmt: str = "png", width: int | None = None, show_progress: bool = True):
