@@ -752,8 +752,22 @@ class MainWindow(QtWidgets.QMainWindow):
                     v.set_highlights("target", [step.cell])
             self.view_grid.addWidget(v, i // cols, i % cols)
             v.show()                    # after addWidget: reparenting hides a widget
+        self._stretch_grid(shown, cols)
         self._hide_prediction(step, {s.role: self.views[i] for i, s in enumerate(shown)})
         self.player.refresh()
+
+    def _stretch_grid(self, shown, cols: int) -> None:
+        """Columns and rows share the stage in proportion to the cells they show (plus room for axes)."""
+        def hw(s):
+            return s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])
+        col_w, row_h = [0] * 8, [0] * 8
+        for i, s in enumerate(shown):
+            h, w = hw(s)
+            col_w[i % cols] = max(col_w[i % cols], min(w, 32) + 2)
+            row_h[i // cols] = max(row_h[i // cols], min(h, 32) + 2)
+        for k in range(8):
+            self.view_grid.setColumnStretch(k, col_w[k])
+            self.view_grid.setRowStretch(k, row_h[k])
 
     def _plane_for(self, shown, step) -> tuple:
         """Show the plane the step works in; else the chosen n and c."""
