@@ -683,11 +683,15 @@ class MainWindow(QtWidgets.QMainWindow):
         tab.setColumnCount(w.shape[3])
         tab.setVerticalHeaderLabels([str(i) for i in range(w.shape[2])])       # 0-based, like the heatmaps
         tab.setHorizontalHeaderLabels([str(j) for j in range(w.shape[3])])
-        tab.setFixedHeight(min(8, w.shape[2]) * tab.verticalHeader().defaultSectionSize()
-                           + tab.horizontalHeader().height() + 2 * tab.frameWidth() + 2)
         for i in range(w.shape[2]):
             for j in range(w.shape[3]):
                 tab.setItem(i, j, QtWidgets.QTableWidgetItem(f"{float(w[q, c, i, j]):.4g}"))
+        tab.resizeColumnsToContents()                 # every value whole: never "0.12…"
+        tab.resizeRowsToContents()
+        for j in range(w.shape[3]):
+            tab.setColumnWidth(j, max(tab.columnWidth(j), 40))
+        tab.setFixedHeight(sum(tab.rowHeight(i) for i in range(min(8, w.shape[2])))
+                           + tab.horizontalHeader().sizeHint().height() + 2 * tab.frameWidth() + 2)
         tab.blockSignals(False)
         b = self.doc.pipeline.tensors.b
         self.bias.blockSignals(True)
@@ -1016,6 +1020,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setFont(f)
         self._style_stage()
         if show:
+            self._refresh_kernel()                    # its columns fit the values at the new size
             self._show_position()
 
     def _style_stage(self) -> None:

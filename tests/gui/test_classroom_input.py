@@ -107,3 +107,19 @@ def test_undo_works_while_a_spin_box_holds_the_focus(window, qtbot):
     assert window.padding.value() == 1
     _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier | QtCore.Qt.ShiftModifier)
     assert window.doc.pipeline.config.padding == (0, 0)
+
+
+def test_the_kernel_table_shows_every_value_whole(window, qtbot):
+    _active(window, qtbot)
+    w = window.doc.pipeline.tensors.w.copy()
+    w[0, 0] = [[0.123456, -0.1234, 12.5], [-1234.5, 0.5, 1e-05], [3, -0.0625, 100.25]]
+    window.doc.edit("kernel", tensors={"w": w})
+    for _ in range(4):
+        _press(window, QtCore.Qt.Key_Equal, QtCore.Qt.ControlModifier)       # Ctrl+= : larger, for the class
+    assert window.font_scale > 1.7
+    tab = window.kernel_table
+    metrics = tab.fontMetrics()
+    for i in range(3):
+        for j in range(3):
+            text = tab.item(i, j).text()
+            assert tab.columnWidth(j) >= metrics.horizontalAdvance(text) + 6, (text, tab.columnWidth(j))   # 3 px a side
