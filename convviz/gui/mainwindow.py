@@ -487,8 +487,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.formula.setObjectName("formulaLine")
         self.formula.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         area.addWidget(self.formula)
-        self.view_grid = QtWidgets.QGridLayout()
-        area.addLayout(self.view_grid, 1)
+        grid_host = QtWidgets.QWidget()            # takes the room small views leave: the text stays together
+        grid_host.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Expanding)
+        self.view_grid = QtWidgets.QGridLayout(grid_host)
+        self.view_grid.setContentsMargins(0, 0, 0, 0)
+        area.addWidget(grid_host, 1)
         self.legend = QtWidgets.QLabel(legend_html(), wordWrap=True)
         self.legend.setObjectName("legend")
         self.legend.setAccessibleName("legend")

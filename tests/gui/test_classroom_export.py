@@ -1,11 +1,14 @@
 """Pictures of a step: one size rule wherever they come from, a margin, and a GIF that keeps its colours."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 from PIL import Image
 from PySide6 import QtGui, QtWidgets
 
-from convviz.export import export_main
 from convviz.gui import exporting
 from convviz.gui.tensorview import HIGHLIGHT_PENS
 
@@ -26,8 +29,10 @@ def test_the_same_step_has_the_same_size_from_the_window_the_clipboard_the_frame
     (frame,) = exporting.write_path(window, tmp_path / "frames", "png", positions=[3])
     (gif,) = exporting.write_path(window, tmp_path / "gif", "gif", positions=[2, 3])
     window.doc.scene.save(tmp_path / "scene.json")
-    assert export_main([str(tmp_path / "scene.json"), "--path", "forward", "--step", "3",
-                        "--out", str(tmp_path / "cli")]) == 0
+    cli_run = subprocess.run([sys.executable, "-m", "convviz", "export", str(tmp_path / "scene.json"), "--path",
+                              "forward", "--step", "3", "--out", str(tmp_path / "cli")],
+                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, capture_output=True, text=True)
+    assert cli_run.returncode == 0, cli_run.stderr
     (cli,) = list((tmp_path / "cli").iterdir())
     sizes = {"clipboard": QtWidgets.QApplication.clipboard().image().size().toTuple()}
     window.resize(900, 1000)                             # the window's own size does not matter
