@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	@$(PY) -m convviz.gui.syslibs    # the system libraries Qt's window needs; prints how to install them
 	$(VENV)/bin/convviz
 
 test: $(STAMP)

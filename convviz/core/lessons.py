@@ -45,12 +45,24 @@ def cross_correlation() -> Scene:
                       "to K′. Most CNN pictures show the cross-correlation with K′.")
 
 
+def start_here() -> Scene:
+    return Scene(_x(_grid(5, 5)), K_PRIME[None, None].copy(),
+                 config=BlockConfig(stride=(1, 1), padding=(1, 1), dilation=(1, 1), **PLAIN), path="forward",
+                 title="Start here: one convolution, step by step",
+                 text="X is a 5×5 input numbered 1 to 25 and W a 3×3 kernel. Press → to take one step (← goes "
+                      "back, ↓ jumps to the next stage, Home/End to the start and end). Each step computes one "
+                      "cell of Z: the 3×3 window of X_pad (X with a ring of zeros) under the kernel, multiplied "
+                      "cell by cell and added up — the "
+                      "formula above the views shows the numbers. Hover any cell to see what it is linked to. "
+                      "Then open the next lessons in the Lessons menu.")
+
+
 def forward_padding() -> Scene:
     return Scene(_x(_grid(5, 5)), K_PRIME[None, None].copy(),
                  config=BlockConfig(stride=(1, 1), padding=(1, 1), dilation=(1, 1), **PLAIN), path="forward",
                  title="Forward pass: padding 1",
                  text="in_channels=1, out_channels=1, kernel_size=3, stride=1, padding=1, dilation=1, bias=False. "
-                      "z[i,j] = Σ_m Σ_n a[i+m, j+n]·ω′[m,n]: one ring of zeros keeps the 5×5 input 5×5.")
+                      "Z[i,j] = Σ_m Σ_n X_pad[i+m, j+n]·W[m,n]: one ring of zeros keeps the 5×5 input 5×5.")
 
 
 def forward_stride() -> Scene:
@@ -84,10 +96,10 @@ def same_padding() -> Scene:
     x = rng.integers(-2, 3, (1, 1, 5, 5)).astype(np.float32)
     dy = rng.integers(-2, 3, (1, 1, 5, 5)).astype(np.float32)
     return Scene(x, K[None, None].copy(), dp=dy, config=BlockConfig(padding="same", loss="given", **PLAIN),
-                 path="dx-gather", title="'same' padding: dX = dY ⊗ W′ and dW as shifted dY",
+                 path="dx-gather", title="'same' padding: dX = dZ ⋆ W′ and dW as shifted dZ",
                  text="With padding 'same' the output has the input's shape. The gradient of X is again a 'same' "
-                      "correlation, of dY with W′, the kernel with all elements reversed. For the centre tap, "
-                      "dW[1,1] = dY ⊙ X; every other tap sums dY shifted by its offset against X "
+                      "correlation, of dZ with W′, the kernel with all elements reversed. For the centre tap, "
+                      "dW[1,1] = Σ dZ ⊙ X; every other tap sums dZ shifted by its offset against X "
                       "(see the dW path).")
 
 
@@ -100,7 +112,7 @@ def scope_of_impact() -> Scene:
                  text="The kernel is [a b; c d] = [1 2; 3 4], padded on the top and left so the output keeps the "
                       "input's 3×3 size. The pixel p = X[0,0] = 1 reaches four outputs, as pd, pc, pb, pa "
                       "(4, 3, 2, 1): p times the flipped kernel. Hover X[0,0] to light them; step the scatter "
-                      "path to see each dY cell stamp dY·W back.")
+                      "path to see each dZ cell stamp dZ·W back.")
 
 
 def im2col() -> Scene:
@@ -120,8 +132,8 @@ def stride_inserted_zeros() -> Scene:
                  config=BlockConfig(stride=(2, 2), padding=(0, 0), loss="given", **PLAIN), path="dx-gather",
                  title="Stride 2: inserted zeros (5×5 → 2×2)",
                  text="Kernel size 3, stride 2 takes 5×5 to 2×2. For the backward pass, insert s−1 = 1 zero "
-                      "between the dY cells and pad by k−1 = 2: a 7×7 grid with grad y at (2,2), (2,4), (4,2), "
-                      "(4,4). Then grad x = Inserted grad y ⋆ Rot180(w), and grad w = Rot180(Inserted grad y ⋆ x).")
+                      "between the dZ cells (dZ↑0) and pad by k−1 = 2: a 7×7 grid dZ_pad with dZ at (2,2), (2,4), "
+                      "(4,2), (4,4). Then dX = dZ_pad ⋆ W′ (W rotated 180°), and dW = X ⋆ dZ↑0.")
 
 
 def average_pooling() -> Scene:
@@ -131,8 +143,8 @@ def average_pooling() -> Scene:
                                     loss="given"), path="pool",
                  title="Average pooling: the gradient is spread by ¼",
                  text="Average pooling is a convolution with kernel size = stride = 2 and every weight ¼. "
-                      "Backward, each input cell gets ¼ of the gradient of the one output its window feeds: "
-                      "grad y[i,j] = ¼ · grad z[i/2, j/2], so grad z = [1 −2; 3 4] becomes a 4×4 of blocks.")
+                      "Backward, each cell of A gets ¼ of the gradient of the one output its window feeds: "
+                      "dA[i,j] = ¼ · dP[i/2, j/2], so dP = [1 −2; 3 4] becomes a 4×4 of blocks.")
 
 
 def channels_and_batch() -> Scene:
@@ -141,9 +153,9 @@ def channels_and_batch() -> Scene:
     w = rng.integers(-1, 2, (3, 2, 3, 3)).astype(np.float32)
     return Scene(x, w, b=np.zeros(3, np.float32), config=BlockConfig(padding=(0, 0), **PLAIN), path="dw",
                  title="Channels and a batch",
-                 text="A batch of 2 inputs with 2 channels, 3 filters. grad W[q,p] = Σ_n Rot180(Inserted "
-                      "grad Y[n,q] ⋆ X[n,p]); grad X[n] = Σ_q Inserted grad Y[n,q] ⋆ Rot180(W[q]); "
-                      "grad b[q] = Σ_n sum(grad Y[n,q]). Use n and c above the views to walk the batch and "
+                 text="A batch of 2 inputs with 2 channels, 3 filters. dW[q,c] = Σ_n X[n,c] ⋆ dZ[n,q] "
+                      "(each sample adds its own); dX[n,c] = Σ_q dZ_pad[n,q] ⋆ W′[c,q] (W′: W rotated 180°); "
+                      "db[q] = Σ_n sum(dZ[n,q]). Use n and c above the views to walk the batch and "
                       "the channels.")
 
 
@@ -152,12 +164,14 @@ def activation_gate() -> Scene:
     w = np.array([[[[0, 0, 0], [0, 1, 0], [0, 0, 0]]]], np.float32)
     return Scene(x, w, config=BlockConfig(padding=(1, 1), activation="sigmoid", pool="none", loss="sum"),
                  path="activation", title="The activation gate σ′ in the δ chain",
-                 text="δ[l] = (δ[l+1] ⋆ flipped ω′) ⊙ σ′(z[l]): the gradient reaching a layer is gated by the "
-                      "derivative of its activation. Here A = σ(Z) with σ′(z) = σ(z)(1 − σ(z)), largest (¼) at "
-                      "z = 0 and small for large |z|; the identity kernel makes Z equal to X.")
+                 text="dZ = dA ⊙ σ′(Z): the gradient reaching a layer is gated by the derivative of its "
+                      "activation (the δ chain's δ[l] = (δ[l+1] ⋆ W′) ⊙ σ′(z[l]), with δ = dZ). Here A = σ(Z) "
+                      "with σ′(z) = σ(z)(1 − σ(z)), largest (¼) at z = 0 and small for large |z|; the identity "
+                      "kernel makes Z equal to X.")
 
 
 LESSONS = {
+    "00-start-here": start_here,                     # sorts first: the Lessons menu's first entry
     "003-cross-correlation-and-convolution": cross_correlation,
     "003-forward-padding-1": forward_padding,
     "003-forward-stride-2": forward_stride,

@@ -17,7 +17,8 @@ DIGIT_7 = """
 """
 
 INPUTS = ("digit", "impulse", "checkerboard", "ramp", "random")
-KERNELS = ("identity", "box", "gaussian", "sobel x", "sobel y", "laplacian", "sharpen", "seed 1…9", "random")
+KERNELS = ("identity", "box", "gaussian", "sobel x", "sobel y", "laplacian", "sharpen", "K = [1 2 3; 4 5 6; 7 8 9]",
+           "random")
 
 
 def input_preset(name: str, h: int = 8, w: int = 8, seed: int = 0) -> np.ndarray:
@@ -48,7 +49,7 @@ def kernel_preset(name: str, kh: int = 3, kw: int = 3, seed: int = 0) -> np.ndar
         "sobel y": [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
         "laplacian": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
         "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
-        "seed 1…9": [[1, 2, 3], [4, 5, 6], [7, 8, 9]],
+        "K = [1 2 3; 4 5 6; 7 8 9]": [[1, 2, 3], [4, 5, 6], [7, 8, 9]],
     }
     if name == "identity":
         k = np.zeros((kh, kw), np.float32)

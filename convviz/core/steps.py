@@ -25,7 +25,7 @@ from .spec import ConvSpec
 PATHS = ("forward", "pool", "activation", "db", "dw", "dx-gather", "dx-scatter", "im2col", "jacobian")
 PATH_TITLES = {
     "forward": "Forward pass", "pool": "Pooling distribution", "activation": "Activation gate σ′",
-    "db": "db", "dw": "dW: shifted X", "dx-gather": "dX: inserted zeros + flipped kernel",
+    "db": "db", "dw": "dW: shifted X", "dx-gather": "dX: gather with the flipped kernel",
     "dx-scatter": "dX: scope of impact", "im2col": "im2col", "jacobian": "Jacobian",
 }
 JACOBIAN_LIMIT = 4096          # entries of X (per sample) and of Z for the dense ∂Z/∂X
@@ -34,9 +34,33 @@ GRADIENT_ROLES = {"dP", "dA", "dZ", "dZ↑0", "dZ_pad", "dW", "dW_eff", "dX", "d
 MAX_SHOWN_TERMS = 9
 
 
+def short_number(v: float) -> str:
+    """A number as the cells print it, at most about 5 characters: 0.25, −3.5, 2446, 1.2e+05, 3.1e−04."""
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if 100 <= a < 99999.5:
+        return f"{v:.0f}".replace("-", "−")
+    s = f"{v:.2f}" if 0.01 <= a < 100 else f"{v:.1e}"
+    if "." in s and "e" not in s:
+        s = s.rstrip("0").rstrip(".")
+    return s.replace("-", "−")
+
+
 def fmt(v: float) -> str:
-    s = f"{v:.3g}".replace("-", "−")
+    """A number in a formula: written as its cell shows it, in parentheses when negative."""
+    s = short_number(v)
     return f"({s})" if v < 0 else s
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _zeros_between(stride) -> str:
+    """'1 zero row and 1 zero column', saying nothing of an axis with stride 1."""
+    parts = [f"{s - 1} zero {word}" + ("" if s == 2 else "s") for s, word in zip(stride, ("row", "column")) if s > 1]
+    return " and ".join(parts)
 
 
 def shape_label(shape) -> str:
@@ -189,8 +213,8 @@ def _terms_formula(lhs: str, terms: list[Term], value: float, constant: float | 
     shown = [f"{fmt(t.a)}·{fmt(t.b)}" for t in terms[:MAX_SHOWN_TERMS]]
     if len(terms) > MAX_SHOWN_TERMS:
         shown.append(f"… ({len(terms)} terms)")
-    if constant is not None:
-        shown.append(f"{const_label} {fmt(constant)}")
+    if constant:                       # a zero bias adds nothing: left out
+        shown.append(f"{fmt(constant)} ({const_label})")
     return f"{lhs} = {' + '.join(shown) if shown else '0'} = {fmt(value)}"
 
 
@@ -221,7 +245,7 @@ def correlation_step(k: int, inp: np.ndarray, ker: np.ndarray, out: np.ndarray, 
     value = float(out[cell])
     lhs = f"{out_role}[{n},{q},{i},{j}]"
     return Step(k, out_role, cell, terms, value, {in_role: hx, ker_role: hw_, out_role: [cell]},
-                _terms_formula(lhs, terms, value, const if bias is not None else None), const)
+                _terms_formula(lhs, terms, value, const if bias is not None else None, f"b[{q}]"), const)
 
 
 # ================================================================ the paths
@@ -265,22 +289,23 @@ class StepModel:
     def _forward(self) -> Path:
         r, c, spec = self.r, self.pipeline.config, self.spec
         t, b, l, rr = spec.padding
-        stages = [Stage("pad", "Pad X", f"Pad the input by {t},{b} rows and {l},{rr} columns "
-                        f"({spec.padding_mode}).", spec.formula(self.x.shape[2:]),
+        stages = [Stage("pad", "Pad X", f"Pad the input ({spec.padding_mode}): {_count(t, 'row')} above, {b} below; "
+                        f"{_count(l, 'column')} left, {rr} right.", spec.formula(self.x.shape[2:]),
                         [Shown("X", self.x), Shown("X_pad", r.x_pad)])]
+        ker = "K′" if c.true_convolution else "W"        # the kernel that slides, named as the lesson names it
         if c.true_convolution:
             stages.append(Stage("flip", "True convolution flips the kernel",
                                 "True convolution is cross-correlation with the kernel rotated 180°: K → K′.",
                                 "K′[m, n] = K[kh−1−m, kw−1−n]",
-                                [Shown("K", self.pipeline.tensors.w), Shown("W", r.w_eff)]))
+                                [Shown("K", self.pipeline.tensors.w), Shown(ker, r.w_eff)]))
         bias = self.pipeline.tensors.b
         stages.append(Stage(
             "slide", "Slide the window", "Each output cell is the sum of the window's products with the kernel, "
-            "plus the bias.", "Z[n,q,i,j] = Σ_c Σ_m Σ_n′ X_pad[n, c, s·i + d·m, s·j + d·n′] · W[q,c,m,n′] + b[q]",
-            [Shown("X_pad", r.x_pad), Shown("W", r.w_eff), Shown("Z", r.z)]
+            "plus the bias.", f"Z[n,q,i,j] = Σ_c Σ_m Σ_n′ X_pad[n, c, s·i + d·m, s·j + d·n′] · {ker}[q,c,m,n′] + b[q]",
+            [Shown("X_pad", r.x_pad), Shown(ker, r.w_eff), Shown("Z", r.z)]
             + ([Shown("b", bias)] if bias is not None else []),
             r.z.size, lambda k: correlation_step(k, r.x_pad, r.w_eff, r.z, spec.groups, spec.stride,
-                                                 spec.dilation, in_role="X_pad", ker_role="W", out_role="Z",
+                                                 spec.dilation, in_role="X_pad", ker_role=ker, out_role="Z",
                                                  bias=bias)))
         f, _ = ACT_FORMULAS[c.activation]
         stages.append(Stage("activate", "Activation", f"Apply σ = {c.activation} to every cell.", f,
@@ -422,17 +447,21 @@ class StepModel:
             return Step(k, dw_role, tap, terms, v, {**sup, dw_role: [tap]},
                         _terms_formula(f"{dw_role}{list(tap)}", terms, v))
 
-        dz_ins = self.op("insert_zeros", r.dz, spec.stride)
+        strided = max(spec.stride) > 1
+        dz_ins = self.op("insert_zeros", r.dz, spec.stride) if strided else r.dz
         stages = [
             Stage("shift", "Shift X under dZ", "For each tap (m, n′) of the kernel, take X_pad shifted by "
                   "(d·m, d·n′), every s-th cell, multiply by dZ and add it all up.",
                   "dW[q,c,m,n′] = Σ_n Σ_i Σ_j X_pad[n, c, s·i + d·m, s·j + d·n′] · dZ[n,q,i,j]",
                   [Shown("X_pad", r.x_pad), Shown("dZ", r.dz), Shown(dw_role, r.dw_eff)], r.dw_eff.size, step),
             Stage("as-correlation", "The same thing as a correlation",
-                  f"Equivalently: correlate X_pad with dZ after inserting {spec.stride[0] - 1}×{spec.stride[1] - 1} "
-                  "zeros between its cells (dilated by the stride).",
-                  "dW = X_pad ⋆ (dZ with s−1 zeros inserted), read every d cells",
-                  [Shown("X_pad", r.x_pad), Shown("dZ↑0", dz_ins), Shown(dw_role, r.dw_eff)]),
+                  f"Equivalently: correlate X_pad with dZ after inserting {_zeros_between(spec.stride)} "
+                  "between its cells (dilated by the stride)." if strided else
+                  "Equivalently: correlate X_pad with dZ, dZ acting as the kernel.",
+                  ("dW = X_pad ⋆ (dZ with s−1 zeros inserted)" if strided else "dW = X_pad ⋆ dZ")
+                  + (", read every d cells" if max(spec.dilation) > 1 else ""),
+                  [Shown("X_pad", r.x_pad), Shown("dZ↑0", dz_ins) if strided else Shown("dZ", r.dz),
+                   Shown(dw_role, r.dw_eff)]),
         ]
         if self.pipeline.config.true_convolution:
             stages.append(Stage("unflip", "Back to the kernel as written", "The kernel was flipped for true "
@@ -445,7 +474,9 @@ class StepModel:
     def _dx_gather(self) -> Path:
         r, spec = self.r, self.spec
         hw = self.x.shape[2:]
-        dz_ins = self.op("insert_zeros", r.dz, spec.stride)
+        strided = max(spec.stride) > 1               # at stride 1 there is nothing to insert: no such stage
+        dz_ins = self.op("insert_zeros", r.dz, spec.stride) if strided else r.dz
+        dz_in = Shown("dZ↑0", dz_ins) if strided else Shown("dZ", r.dz)
         pads = gather_pads(spec, hw, r.dz.shape[2:])
         dz_pad = self.op("pad_or_crop", dz_ins, pads)
         w_flip = self.op("flip_kernel", r.w_eff, spec.groups)
@@ -456,16 +487,18 @@ class StepModel:
         kh, dh = spec.kernel[0], spec.dilation[0]
         t, b, l, rr = spec.padding
         stages = [
-            Stage("insert", "Insert zeros", f"Put {spec.stride[0] - 1} zero row(s) and {spec.stride[1] - 1} zero "
-                  "column(s) between neighbouring dZ cells, undoing the stride.",
+            Stage("insert", "Insert zeros", f"Put {_zeros_between(spec.stride)} between neighbouring dZ cells, "
+                  "undoing the stride.",
                   "dZ↑0[s·i, s·j] = dZ[i, j], zeros elsewhere",
-                  [Shown("dZ", r.dz), Shown("dZ↑0", dz_ins)]),
+                  [Shown("dZ", r.dz), dz_in]),
+        ] if strided else []
+        stages += [
             Stage("pad", "Pad by d(k−1)−p", "Pad by d·(k−1)−p on each side (crop where that is negative); the "
                   "rows and columns the stride never reached get zero gradient."
                   + ("" if zeros_mode else " With this padding mode the result is dX_pad, folded back at the end."),
                   f"top {dh}·({kh}−1)−{t if zeros_mode else 0} = {pads[0]}, bottom {pads[1]}, "
                   f"left {pads[2]}, right {pads[3]}",
-                  [Shown("dZ↑0", dz_ins), Shown("dZ_pad", dz_pad)]),
+                  [dz_in, Shown("dZ_pad", dz_pad)]),
             Stage("flip", "Flip the kernel", "Rotate every kernel 180° and swap its input and output channels.",
                   "W′[c, q, m, n′] = W[q, c, kh−1−m, kw−1−n′]",
                   [Shown("W", r.w_eff), Shown("W′", w_flip)]
@@ -517,7 +550,7 @@ class StepModel:
                         f"dX_pad[window of Z{list(cell)}] += {fmt(g_val)}·W[{q}]", writes=writes)
 
         stages = [
-            Stage("stamp", "Each dZ cell stamps dZ·W", "Seed 001's scope of impact: an output cell received "
+            Stage("stamp", "Each dZ cell stamps dZ·W", "The scope of impact: an output cell received "
                   "from its whole window, so its gradient goes back to that window, weighted by the kernel. "
                   "The stamps add up.", "dX_pad[window of (i, j)] += dZ[i, j] · W",
                   [Shown("dZ", r.dz), Shown("W", r.w_eff), Shown("dX_pad", final_pad)], r.dz.size, step, partial),

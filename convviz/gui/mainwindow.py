@@ -21,6 +21,8 @@ from ..core.steps import PATH_TITLES, PATHS
 from . import exporting
 from .document import Document
 from .exporting import PathExportDialog, StepExportDialog
+from .keys import ClassroomKeys, guard_wheel
+from .legend import legend_html
 from .tensorview import TensorView
 
 
@@ -255,6 +257,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_editors()
         self._build_centre()
         self._build_menus()
+        self._base_font = QtGui.QFont(self.font())
+        self._apply_scale(show=False)
         self.status_backend = QtWidgets.QLabel()
         self.busy_bar = QtWidgets.QProgressBar(maximumWidth=140, maximumHeight=16, textVisible=False)
         self.busy_bar.setRange(0, 0)                      # an indeterminate "working" bar
@@ -277,6 +281,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._on_problem(doc.message)
         self._show_position()
         self.resize(1600, 1000)
+        guard_wheel(self)
+        self.classroom_keys = ClassroomKeys(self)
+        self.stage_area.setFocusPolicy(QtCore.Qt.StrongFocus)
+        self.stage_area.setFocus()
 
     # ------------------------------------------------------------ building
 
@@ -461,26 +469,33 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stage_area.setAutoFillBackground(True)
         area = QtWidgets.QVBoxLayout(self.stage_area)
         area.setContentsMargins(0, 0, 0, 0)
+        self.stage_problem = QtWidgets.QLabel(wordWrap=True)
+        self.stage_problem.setObjectName("stageProblem")
+        self.stage_problem.setAccessibleName("problem")
+        self.stage_problem.hide()
+        area.addWidget(self.stage_problem)
         self.stage_title = QtWidgets.QLabel()
-        self.stage_title.setStyleSheet("font-size: 18px; font-weight: bold;")
         area.addWidget(self.stage_title)
         self.lesson_banner = QtWidgets.QLabel(wordWrap=True)
         self.lesson_banner.setObjectName("lessonBanner")
         self.lesson_banner.setAccessibleName("lesson")
-        self.lesson_banner.setStyleSheet("background: #fff8e1; border-left: 4px solid #f0a000; padding: 6px;"
-                                         " font-size: 14px;")
         self.lesson_banner.hide()
         area.addWidget(self.lesson_banner)
         self.stage_text = QtWidgets.QLabel(wordWrap=True)
-        self.stage_text.setStyleSheet("font-size: 14px;")
         area.addWidget(self.stage_text)
         self.formula = QtWidgets.QLabel(wordWrap=True)
         self.formula.setObjectName("formulaLine")
         self.formula.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
-        self.formula.setStyleSheet("font-family: monospace; font-size: 14px; background: #f4f4f4; padding: 6px;")
         area.addWidget(self.formula)
-        self.view_grid = QtWidgets.QGridLayout()
-        area.addLayout(self.view_grid, 1)
+        grid_host = QtWidgets.QWidget()            # takes the room small views leave: the text stays together
+        grid_host.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Expanding)
+        self.view_grid = QtWidgets.QGridLayout(grid_host)
+        self.view_grid.setContentsMargins(0, 0, 0, 0)
+        area.addWidget(grid_host, 1)
+        self.legend = QtWidgets.QLabel(legend_html(), wordWrap=True)
+        self.legend.setObjectName("legend")
+        self.legend.setAccessibleName("legend")
+        area.addWidget(self.legend)
         lay.addWidget(self.stage_area, 1)
         self.player = StepPlayer(self.doc)
         lay.addWidget(self.player)
@@ -509,8 +524,10 @@ class MainWindow(QtWidgets.QMainWindow):
         e = self.menuBar().addMenu("&Edit")
         undo = self.doc.undo.createUndoAction(self, "&Undo")
         undo.setShortcut(QtGui.QKeySequence("Ctrl+Z"))
+        undo.setShortcutContext(QtCore.Qt.WindowShortcut)      # keys.ClassroomKeys keeps spin boxes off it
         redo = self.doc.undo.createRedoAction(self, "&Redo")
         redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+        redo.setShortcutContext(QtCore.Qt.WindowShortcut)
         e.addAction(undo)
         e.addAction(redo)
         e.addSeparator()
@@ -521,6 +538,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.values_action.setCheckable(True)
         self.values_action.setChecked(True)
         self.values_action.setShortcut(QtGui.QKeySequence("V"))
+        self.legend_action = v.addAction("Legend")
+        self.legend_action.setCheckable(True)
+        self.legend_action.setChecked(True)
+        self.legend_action.toggled.connect(self.legend.setVisible)
         self.cb_action = v.addAction("Colour-blind-safe colours", self._show_position)
         self.cb_action.setCheckable(True)
         self.predict_action = v.addAction("Predict the next cell")
@@ -600,8 +621,41 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.doc.busy:
             self.busy_bar.show()
 
+    def _computing(self, fn, *args, **kwargs):
+        """Call ``fn`` (an edit); when the GUI thread will compute it, paint the busy bar first.
+
+        A first-use kernel build can take seconds and no timer fires meanwhile, so the bar is
+        shown and painted at once (``repaint`` handles no input, so nothing re-enters here).
+        """
+        on_gui_thread = not self.doc._should_go_async()
+        if on_gui_thread:
+            self.busy_bar.show()
+            self.statusBar().showMessage("computing…")
+            self.statusBar().repaint()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if on_gui_thread:
+                self.statusBar().clearMessage()
+                if not self.doc.busy:
+                    self.busy_bar.hide()
+
+    def _edit(self, text: str, **kwargs) -> bool:
+        return self._computing(self.doc.edit, text, **kwargs)
+
+    @property
+    def stale(self) -> bool:
+        """The scene asked for cannot be computed: the stage shows the last result that worked."""
+        return bool(self.doc.message)
+
     def _on_problem(self, message: str):
+        """A problem shows in the editors and over the stage (seen in presentation mode too)."""
         self.problem_label.setText(("⚠ " + message + "  (the last good result stays on screen)") if message else "")
+        note = ("<br><i>Out of date: the views below still show the last scene that worked.</i>"
+                if self.stale else "")
+        self.stage_problem.setText(f"⚠ {html.escape(message)}{note}" if message else "")
+        self.stage_problem.setVisible(bool(message))
+        self._style_stage()
 
     def _refresh_canvas(self):
         t = self.doc.pipeline.tensors
@@ -633,11 +687,15 @@ class MainWindow(QtWidgets.QMainWindow):
         tab.setColumnCount(w.shape[3])
         tab.setVerticalHeaderLabels([str(i) for i in range(w.shape[2])])       # 0-based, like the heatmaps
         tab.setHorizontalHeaderLabels([str(j) for j in range(w.shape[3])])
-        tab.setFixedHeight(min(8, w.shape[2]) * tab.verticalHeader().defaultSectionSize()
-                           + tab.horizontalHeader().height() + 2 * tab.frameWidth() + 2)
         for i in range(w.shape[2]):
             for j in range(w.shape[3]):
                 tab.setItem(i, j, QtWidgets.QTableWidgetItem(f"{float(w[q, c, i, j]):.4g}"))
+        tab.resizeColumnsToContents()                 # every value whole: never "0.12…"
+        tab.resizeRowsToContents()
+        for j in range(w.shape[3]):
+            tab.setColumnWidth(j, max(tab.columnWidth(j), 40))
+        tab.setFixedHeight(sum(tab.rowHeight(i) for i in range(min(8, w.shape[2])))
+                           + tab.horizontalHeader().sizeHint().height() + 2 * tab.frameWidth() + 2)
         tab.blockSignals(False)
         b = self.doc.pipeline.tensors.b
         self.bias.blockSignals(True)
@@ -669,7 +727,8 @@ class MainWindow(QtWidgets.QMainWindow):
         where = (id(self.doc.model), self.doc.path_name, self.doc.position)
         if where != getattr(self, "_where", None):           # a new step: its value starts hidden
             self._where, self._revealed = where, False
-        self.stage_title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}")
+        self.stage_title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}"
+                                 + ("  (out of date)" if self.stale else ""))
         self.stage_text.setText(stage.text)
         self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
         shown = stage.tensors_at(k)
@@ -691,6 +750,7 @@ class MainWindow(QtWidgets.QMainWindow):
             v.font_scale = self.font_scale
             index = self._plane_for(s, step)
             v.set_tensor(s.role, s.data, s.label, index, s.signed, scales.get(s.role, 1.0))
+            v.setMaximumSize(v.max_panel_size(s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])))
             v.clear_highlights()
             if step is not None:
                 for role, cells in step.highlights.items():
@@ -700,8 +760,22 @@ class MainWindow(QtWidgets.QMainWindow):
                     v.set_highlights("target", [step.cell])
             self.view_grid.addWidget(v, i // cols, i % cols)
             v.show()                    # after addWidget: reparenting hides a widget
+        self._stretch_grid(shown, cols)
         self._hide_prediction(step, {s.role: self.views[i] for i, s in enumerate(shown)})
         self.player.refresh()
+
+    def _stretch_grid(self, shown, cols: int) -> None:
+        """Columns and rows share the stage in proportion to the cells they show (plus room for axes)."""
+        def hw(s):
+            return s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])
+        col_w, row_h = [0] * 8, [0] * 8
+        for i, s in enumerate(shown):
+            h, w = hw(s)
+            col_w[i % cols] = max(col_w[i % cols], min(w, 32) + 2)
+            row_h[i // cols] = max(row_h[i // cols], min(h, 32) + 2)
+        for k in range(8):
+            self.view_grid.setColumnStretch(k, col_w[k])
+            self.view_grid.setRowStretch(k, row_h[k])
 
     def _plane_for(self, shown, step) -> tuple:
         """Show the plane the step works in; else the chosen n and c."""
@@ -709,7 +783,7 @@ class MainWindow(QtWidgets.QMainWindow):
             cells = step.highlights.get(shown.role)
             if cells:
                 return tuple(cells[0][:max(0, shown.data.ndim - 2)])
-        if shown.role in ("W", "W′", "dW", "dW_eff", "K", "W′ dilated"):
+        if shown.role in ("W", "W′", "dW", "dW_eff", "K", "K′", "W′ dilated"):
             return (min(self.sel_c.value(), shown.data.shape[0] - 1), 0)
         return (self.sel_n.value(), self.sel_c.value())
 
@@ -728,7 +802,9 @@ class MainWindow(QtWidgets.QMainWindow):
         r = self.doc.results
         spec = r.spec
         x_hw = self.doc.shown.tensors.x.shape[2:]
+        self._show_hover_value(view, cell)
         role = view.role.lstrip("d") if view.role.startswith("d") and view.role != "dW_eff" else view.role
+        role = "W" if role == "K′" else role
         lit: dict[str, list] = {}
         try:
             if role == "Z" and len(cell) == 4:
@@ -754,14 +830,18 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         for v in self.views:
             base = v.role[1:] if v.role.startswith("d") and v.role not in ("dW_eff",) else v.role
+            base = "W" if base == "K′" else base
             cells = lit.get(v.role) or lit.get(base)
             if base == "X_pad" and "X_pad" in lit:
                 cells = lit["X_pad"]
             if cells:
                 v.set_highlights("link", cells)
+
+    def _show_hover_value(self, view: TensorView, cell) -> None:
+        """The status bar names the hovered cell by the indices of the tensor under the mouse."""
         value = float(np.asarray(view.data)[cell]) if view.data is not None and len(cell) == view.data.ndim else None
         shown = "" if value is None else (" = (not computed yet)" if value != value else f" = {value:.4g}")
-        self.statusBar().showMessage(f"{view.role}{list(cell)}{shown}")
+        self.statusBar().showMessage(f"{view.role}[{', '.join(map(str, cell))}]{shown}")
 
     # ------------------------------------------------------------ views -> model
 
@@ -792,7 +872,7 @@ class MainWindow(QtWidgets.QMainWindow):
         arr = self.canvas.array.copy()
         arr[tuple(cell)] = value
         name = self.canvas.target_name
-        return self.doc.edit(f"type {self.canvas.role}[{', '.join(map(str, cell))}]", tensors={name: arr},
+        return self._edit(f"type {self.canvas.role}[{', '.join(map(str, cell))}]", tensors={name: arr},
                              config=self._loss_for(name))
 
     def _fill(self, value: float):
@@ -806,7 +886,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         x = self.doc.pipeline.tensors.x
         plane = presets.input_preset(presets.INPUTS[i - 1], x.shape[2], x.shape[3])
-        self.doc.edit(f"input preset {presets.INPUTS[i - 1]}", tensors={"x": np.broadcast_to(plane, x.shape).copy()})
+        self._edit(f"input preset {presets.INPUTS[i - 1]}", tensors={"x": np.broadcast_to(plane, x.shape).copy()})
         self.input_preset.setCurrentIndex(0)
 
     def _resize_input(self):
@@ -815,7 +895,7 @@ class MainWindow(QtWidgets.QMainWindow):
         new = np.zeros((n, c, h, w), np.float32)
         hh, ww, cc, nn = min(h, x.shape[2]), min(w, x.shape[3]), min(c, x.shape[1]), min(n, x.shape[0])
         new[:nn, :cc, :hh, :ww] = x[:nn, :cc, :hh, :ww]
-        self.doc.edit("resize input", tensors=self._input_changes(new))
+        self._edit("resize input", tensors=self._input_changes(new))
 
     def _input_changes(self, x: np.ndarray) -> dict:
         """A new input, and the kernel with as many input channels as it needs (new ones zero)."""
@@ -839,7 +919,7 @@ class MainWindow(QtWidgets.QMainWindow):
         newb = np.zeros(cout, np.float32)
         if b is not None:
             newb[:min(cout, len(b))] = b[:min(cout, len(b))]
-        self.doc.edit("resize kernel", tensors={"w": new, "b": newb})
+        self._edit("resize kernel", tensors={"w": new, "b": newb})
 
     def _kernel_cell_edited(self, item):
         try:
@@ -851,13 +931,13 @@ class MainWindow(QtWidgets.QMainWindow):
         w = self.doc.pipeline.tensors.w.copy()
         q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
         w[q, c, item.row(), item.column()] = v
-        self.doc.edit("edit kernel", tensors={"w": w})
+        self._edit("edit kernel", tensors={"w": w})
 
     def _bias_edited(self, v):
         w = self.doc.pipeline.tensors.w
         b = np.zeros(w.shape[0], np.float32) if self.doc.pipeline.tensors.b is None else self.doc.pipeline.tensors.b.copy()
         b[min(self.kq.value(), len(b) - 1)] = v
-        self.doc.edit("edit bias", tensors={"b": b})
+        self._edit("edit bias", tensors={"b": b})
 
     def _apply_kernel_preset(self, i: int):
         if i == 0:
@@ -865,7 +945,7 @@ class MainWindow(QtWidgets.QMainWindow):
         w = self.doc.pipeline.tensors.w.copy()
         q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
         w[q, c] = presets.kernel_preset(presets.KERNELS[i - 1], w.shape[2], w.shape[3], seed=q * 16 + c)
-        self.doc.edit(f"kernel preset {presets.KERNELS[i - 1]}", tensors={"w": w})
+        self._edit(f"kernel preset {presets.KERNELS[i - 1]}", tensors={"w": w})
         self.kernel_preset.setCurrentIndex(0)
 
     def _params_edited(self):
@@ -873,19 +953,19 @@ class MainWindow(QtWidgets.QMainWindow):
         padding = kind if kind != "number" else (self.padding.value(), self.padding.value())
         s, d = self.stride.value(), self.dilation.value()
         k = self.pool_k.value()
-        self.doc.edit("change parameters", config=dict(
+        self._edit("change parameters", config=dict(
             stride=(s, s), dilation=(d, d), padding=padding, padding_mode=self.mode.currentText(),
             groups=self.groups.value(), true_convolution=self.true_conv.isChecked(),
             activation=self.activation.currentText(), pool=self.pool.currentText(), pool_kernel=(k, k),
             loss=self.loss.currentText()))
 
     def _output_clicked(self, cell):
-        self.doc.edit("one-hot cell", config={"loss": "one_hot", "one_hot_cell": tuple(cell)})
+        self._edit("one-hot cell", config={"loss": "one_hot", "one_hot_cell": tuple(cell)})
 
     # ------------------------------------------------------------ keys
 
-    def keyPressEvent(self, ev):
-        key = ev.key()
+    def step_key(self, key) -> bool:
+        """Do what a step key (or Escape) does; False if it does nothing here. ``keys.ClassroomKeys`` calls it."""
         actions = {QtCore.Qt.Key_Right: self.forward, QtCore.Qt.Key_Left: lambda: self.doc.step_by(-1),
                    QtCore.Qt.Key_PageDown: self.forward,
                    QtCore.Qt.Key_PageUp: lambda: self.doc.step_by(-1),
@@ -893,14 +973,13 @@ class MainWindow(QtWidgets.QMainWindow):
                    QtCore.Qt.Key_Home: lambda: self.doc.set_position(0),
                    QtCore.Qt.Key_End: lambda: self.doc.set_position(10 ** 12),
                    QtCore.Qt.Key_Space: lambda: self.forward() if self.predicting else self.player.toggle()}
-        if key in actions and not isinstance(self.focusWidget(), (QtWidgets.QAbstractSpinBox, QtWidgets.QLineEdit)):
-            actions[key]()
-            ev.accept()
-            return
         if key == QtCore.Qt.Key_Escape and self.presenting:
             self.toggle_presentation()
-            return
-        super().keyPressEvent(ev)
+            return True
+        if key in actions:
+            actions[key]()
+            return True
+        return False
 
     # ------------------------------------------------------------ predict the next cell
 
@@ -933,23 +1012,54 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------ presentation
 
+    def _apply_scale(self, show: bool = True) -> None:
+        """Everything a student reads follows ``font_scale``: menus, titles, text, formula, every view."""
+        def px(n: float) -> int:
+            return max(6, round(n * self.font_scale))
+        f, base = QtGui.QFont(self._base_font), self._base_font
+        if base.pointSizeF() > 0:
+            f.setPointSizeF(base.pointSizeF() * self.font_scale)
+        else:
+            f.setPixelSize(px(base.pixelSize()))
+        self.setFont(f)
+        self._style_stage()
+        if show:
+            self._refresh_kernel()                    # its columns fit the values at the new size
+            self._show_position()
+
+    def _style_stage(self) -> None:
+        def px(n: float) -> int:
+            return max(6, round(n * self.font_scale))
+        if getattr(self, "_styled_as", None) == (self.font_scale, self.stale):
+            return
+        self._styled_as = (self.font_scale, self.stale)
+        self.stage_title.setStyleSheet(f"font-size: {px(18)}px; font-weight: bold;")
+        self.lesson_banner.setStyleSheet(f"background: #fff8e1; border-left: {px(4)}px solid #f0a000;"
+                                         f" padding: {px(6)}px; font-size: {px(14)}px;")
+        self.stage_text.setStyleSheet(f"font-size: {px(14)}px;")
+        self.legend.setStyleSheet(f"font-size: {px(12)}px; color: #333333; padding: {px(2)}px;")
+        self.formula.setStyleSheet(f"font-family: monospace; font-size: {px(14)}px; padding: {px(6)}px;"
+                                   + (" background: #eeeeee; color: #8a8a8a;" if self.stale else " background: #f4f4f4;"))
+        self.stage_problem.setStyleSheet(f"background: #fdecea; color: #b00020; border-left: {px(5)}px solid #b00020;"
+                                         f" padding: {px(6)}px; font-size: {px(15)}px; font-weight: bold;")
+
     def scale_fonts(self, factor: float):
         self.font_scale = float(np.clip(self.font_scale * factor, 0.6, 3.0))
-        f = self.font()
-        f.setPointSizeF(10 * self.font_scale)
-        self.setFont(f)
-        self._show_position()
+        self._apply_scale()
 
     def toggle_presentation(self):
+        """F11: full screen, no editors, everything at least 1.6× as large; leaving restores the scale."""
         self.presenting = not self.presenting
         self.editors_dock.setVisible(not self.presenting)
         if self.presenting:
             self._pre_scale = self.font_scale
-            self.scale_fonts(1.5 / self.font_scale)
+            self.font_scale = max(1.6, self.font_scale)
+            self._apply_scale()
             self.showFullScreen()
             self.setFocus()
         else:
-            self.scale_fonts(getattr(self, "_pre_scale", 1.0) / self.font_scale)
+            self.font_scale = getattr(self, "_pre_scale", 1.0)
+            self._apply_scale()
             self.showNormal()
 
     # ------------------------------------------------------------ files
@@ -973,7 +1083,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def new_scene(self):
         if not self.keep_work():
             return
-        self.doc.set_scene(presets.default_scene())
+        self._computing(self.doc.set_scene, presets.default_scene())
         self.file_path = None
         self.doc.undo.setClean()
 
@@ -987,7 +1097,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         if ask and not self.keep_work():
             return False
-        self.doc.set_scene(scene)
+        self._computing(self.doc.set_scene, scene)
         self.file_path = None if lesson else Path(path)
         self.doc.undo.setClean()
         if not lesson:
@@ -1068,7 +1178,7 @@ class MainWindow(QtWidgets.QMainWindow):
         arr = np.asarray(img, np.float32) / 255.0
         arr = arr.transpose(2, 0, 1)[None] if colour else arr[None, None]
         arr = np.repeat(arr, x.shape[0], axis=0)
-        return self.doc.edit(f"load image {Path(path).name}", tensors=self._input_changes(arr))
+        return self._edit(f"load image {Path(path).name}", tensors=self._input_changes(arr))
 
     # ------------------------------------------------------------ drag and drop
 
@@ -1100,9 +1210,10 @@ class MainWindow(QtWidgets.QMainWindow):
         """The whole current step (titles, text, formula, every tensor) as one PNG or SVG."""
         fmt = fmt or Path(path).suffix.lstrip(".").lower()
         if fmt == "svg":
-            exporting.save_svg(self.stage_area, path, f"convviz — {self.stage_title.text()}", self.formula.text())
+            exporting.save_stage_svg(self.stage_area, path, f"convviz — {self.stage_title.text()}",
+                                     self.formula.text())
         elif fmt == "png":
-            exporting.save_png(self.stage_area, path, width, dpi)
+            exporting.save_stage_png(self.stage_area, path, width, dpi)
         else:
             raise ValueError(f"a step exports as png or svg, not {fmt!r}")
 
@@ -1122,7 +1233,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._report(str(exc), ok=False)
 
     def copy_step(self):
-        exporting.copy_image(exporting.render_image(self.stage_area, max(1920, self.stage_area.width())))
+        exporting.copy_image(exporting.render_stage(self.stage_area))
         self._report("the step is on the clipboard as an image")
 
     def export_path(self, folder, fmt: str = "png", width: int | None = None, show_progress: bool = True):

@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..core.steps import short_number as _short
 from . import exporting
 
 # no mouse rate limit: pyqtgraph drops a move that comes within 10 ms of the last one, and when that
@@ -81,8 +82,6 @@ class TensorView(QtWidgets.QWidget):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
-        for ax in ("left", "bottom"):
-            self.plot.getAxis(ax).setStyle(tickFont=QtGui.QFont("Sans", 8))
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get(DIVERGING), interactive=False, width=12)
@@ -108,6 +107,28 @@ class TensorView(QtWidgets.QWidget):
         self.glw.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.setObjectName(f"view:{role}")
         self.setAccessibleName(f"{role} heatmap")
+        self._apply_font_scale()
+
+    def _apply_font_scale(self) -> None:
+        """Axis numbers and colour-bar labels follow ``font_scale`` like the title and the values."""
+        s = self.font_scale
+        font = QtGui.QFont("Sans")
+        font.setPixelSize(max(7, round(11 * s)))
+        for ax in ("left", "bottom"):
+            self.plot.getAxis(ax).setStyle(tickFont=font, tickTextOffset=max(2, round(3 * s)))
+        self.plot.getAxis("left").setWidth(round(28 * s))
+        self.plot.getAxis("bottom").setHeight(round(22 * s))
+        self.bar.axis.setStyle(tickFont=font)
+        self.bar.axis.setWidth(round(45 * s))
+        self.bar.layout.setColumnFixedWidth(1, round(12 * s))
+        self._shown["font_scale"] = s
+
+    def max_panel_size(self, plane_shape: tuple[int, int]) -> QtCore.QSize:
+        """The most room a plane of this shape needs: a small tensor gets a small panel."""
+        s = self.font_scale
+        cell = 72 * s
+        h, w = plane_shape
+        return QtCore.QSize(round(w * cell + 100 * s) + 8, round(h * cell + 70 * s) + 8)
 
     # ------------------------------------------------------------ content
 
@@ -118,6 +139,8 @@ class TensorView(QtWidgets.QWidget):
             self.role = role
             self.setObjectName(f"view:{role}")
             self.setAccessibleName(f"{role} heatmap")
+        if self.font_scale != self._shown.get("font_scale"):
+            self._apply_font_scale()
         self.data, self.index = data, index
         self._hidden = set()
         self._cover.setVisible(False)
@@ -315,16 +338,3 @@ def _outline(path: QtGui.QPainterPath, yx: np.ndarray, shape: tuple[int, int]) -
                     (QtCore.QPointF(a, r), QtCore.QPointF(b, r))
                 path.moveTo(p0)
                 path.lineTo(p1)
-
-
-def _short(v: float) -> str:
-    """At most about 5 characters: 0.25, −3.5, 264, 1.2e+05, 3.1e−04."""
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if 100 <= a < 99999.5:
-        return f"{v:.0f}".replace("-", "−")
-    s = f"{v:.2f}" if 0.01 <= a < 100 else f"{v:.1e}"
-    if "." in s and "e" not in s:
-        s = s.rstrip("0").rstrip(".")
-    return s.replace("-", "−")

@@ -1,0 +1,125 @@
+"""Keys and the wheel as a teacher meets them: events go to the window, Qt finds the widget."""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtTest import QTest
+
+
+def _press(win, key, modifiers=QtCore.Qt.NoModifier):
+    """A key press through the window, delivered by Qt to whatever holds the focus."""
+    QTest.keyClick(win.windowHandle(), key, modifiers)
+
+
+def _active(win, qtbot):
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.activeWindow() is win)
+
+
+def test_the_step_keys_work_right_after_the_window_shows(window, qtbot):
+    _active(window, qtbot)
+    window.doc.set_path("forward")
+    _press(window, QtCore.Qt.Key_Right)
+    _press(window, QtCore.Qt.Key_Right)
+    assert window.doc.position == 2
+    _press(window, QtCore.Qt.Key_Left)
+    assert window.doc.position == 1
+    _press(window, QtCore.Qt.Key_End)
+    assert window.doc.position == window.doc.path().n_positions - 1
+    _press(window, QtCore.Qt.Key_Home)
+    assert window.doc.position == 0
+
+
+def test_the_step_keys_work_when_the_editors_panel_or_a_combo_box_holds_the_focus(window, qtbot):
+    _active(window, qtbot)
+    window.doc.set_path("forward")
+    scroll = window.editors_dock.widget()
+    for holder in (scroll, window.activation, window.kernel_table):
+        holder.setFocus()
+        qtbot.waitUntil(holder.hasFocus)
+        before, activation = window.doc.position, window.activation.currentText()
+        _press(window, QtCore.Qt.Key_Right)
+        _press(window, QtCore.Qt.Key_Down)                    # the next stage, not the next activation
+        assert window.doc.position > before + 1, holder
+        assert window.activation.currentText() == activation
+
+
+def test_the_step_keys_work_right_after_a_dialog_closes(window, qtbot):
+    _active(window, qtbot)
+    window.doc.set_path("forward")
+
+    def close_it():
+        dialog = QtWidgets.QApplication.activeModalWidget()
+        QTest.keyClick(dialog.windowHandle(), QtCore.Qt.Key_Escape)
+    QtCore.QTimer.singleShot(100, close_it)
+    window.export_step_dialog()                  # modal: returns when Escape closed it
+    _active(window, qtbot)
+    _press(window, QtCore.Qt.Key_PageDown)
+    _press(window, QtCore.Qt.Key_PageDown)
+    assert window.doc.position == 2
+
+
+def test_typing_in_a_spin_box_keeps_its_arrow_keys(window, qtbot):
+    _active(window, qtbot)
+    window.doc.set_path("forward")
+    window.doc.set_position(3)
+    window.stride.setFocus()
+    qtbot.waitUntil(window.stride.hasFocus)
+    _press(window, QtCore.Qt.Key_Left)
+    _press(window, QtCore.Qt.Key_Home)
+    assert window.doc.position == 3
+
+
+def _wheel(widget, steps: int = -3) -> bool:
+    """A wheel turn over the middle of ``widget``; True when something took it."""
+    local = QtCore.QPointF(widget.width() / 2, widget.height() / 2)
+    ev = QtGui.QWheelEvent(local, QtCore.QPointF(widget.mapToGlobal(local.toPoint())), QtCore.QPoint(),
+                           QtCore.QPoint(0, 120 * steps), QtCore.Qt.NoButton, QtCore.Qt.NoModifier,
+                           QtCore.Qt.NoScrollPhase, False)
+    QtWidgets.QApplication.sendEvent(widget, ev)
+    return ev.isAccepted()
+
+
+def test_the_wheel_over_an_unfocused_spin_box_or_combo_box_changes_no_value(window, qtbot):
+    """Qt hands an ignored wheel event on to the scroll area under it (checked on a real X server)."""
+    _active(window, qtbot)
+    window.doc.set_path("forward")
+    padding, mode, stride = window.padding.value(), window.mode.currentText(), window.stride.value()
+    assert not _wheel(window.padding) and not _wheel(window.mode) and not _wheel(window.stride, +3)
+    assert window.padding.value() == padding and window.mode.currentText() == mode
+    assert window.stride.value() == stride and window.doc.pipeline.config.padding == (padding, padding)
+    assert all(w.focusPolicy() == QtCore.Qt.StrongFocus for w in (window.padding, window.mode, window.bias))
+    window.stride.setFocus()                       # clicked on: now the wheel is the spin box's
+    qtbot.waitUntil(window.stride.hasFocus)
+    assert _wheel(window.stride, +1) and window.stride.value() == stride + 1
+
+
+def test_undo_works_while_a_spin_box_holds_the_focus(window, qtbot):
+    _active(window, qtbot)
+    window.padding.setFocus()
+    qtbot.waitUntil(window.padding.hasFocus)
+    window.padding.selectAll()
+    _press(window, QtCore.Qt.Key_0)
+    _press(window, QtCore.Qt.Key_Return)
+    assert window.doc.pipeline.config.padding == (0, 0)
+    _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    assert window.doc.pipeline.config.padding == (1, 1)
+    qtbot.waitUntil(lambda: not window.doc.busy)          # a slow first compute goes to the worker
+    assert window.padding.value() == 1
+    _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier | QtCore.Qt.ShiftModifier)
+    assert window.doc.pipeline.config.padding == (0, 0)
+
+
+def test_the_kernel_table_shows_every_value_whole(window, qtbot):
+    _active(window, qtbot)
+    w = window.doc.pipeline.tensors.w.copy()
+    w[0, 0] = [[0.123456, -0.1234, 12.5], [-1234.5, 0.5, 1e-05], [3, -0.0625, 100.25]]
+    window.doc.edit("kernel", tensors={"w": w})
+    for _ in range(4):
+        _press(window, QtCore.Qt.Key_Equal, QtCore.Qt.ControlModifier)       # Ctrl+= : larger, for the class
+    assert window.font_scale > 1.7
+    tab = window.kernel_table
+    metrics = tab.fontMetrics()
+    for i in range(3):
+        for j in range(3):
+            text = tab.item(i, j).text()
+            assert tab.columnWidth(j) >= metrics.horizontalAdvance(text) + 6, (text, tab.columnWidth(j))   # 3 px a side
