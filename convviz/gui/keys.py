@@ -78,10 +78,19 @@ class ClassroomKeys(QtCore.QObject):
                 return True
         return False
 
+    def _window_active(self) -> bool:
+        """Our window is active, or a popup of ours that has closed (a combo box's list) is
+        still marked active: the platform hands activation back later, or not at all."""
+        active = QtWidgets.QApplication.activeWindow()
+        if active is self.window:
+            return True
+        parent = active.parentWidget() if active is not None else None
+        return active is not None and not active.isVisible() and parent is not None and parent.window() is self.window
+
     def _key(self, obj, ev) -> bool:
         if ev.key() not in STEP_KEYS or ev.modifiers() & ~QtCore.Qt.KeypadModifier:
             return False
-        if QtWidgets.QApplication.activeWindow() is not self.window or QtWidgets.QApplication.activePopupWidget():
+        if not self._window_active() or QtWidgets.QApplication.activePopupWidget():
             return False
         if not self._ours(obj) and obj is not self.window.windowHandle():
             return False

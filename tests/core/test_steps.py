@@ -58,9 +58,22 @@ def _number(text: str) -> float:
 SIGMOID = (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2)   # σ, σ′ by hand
 
 
+def _half_unit(exact: float) -> float:
+    """Half a unit of the last digit a cell shows (two decimals below 100, whole numbers up
+    to 10⁵, two significant digits beyond either): the most a shown number can be off."""
+    a = abs(exact)
+    if a == 0:
+        return 0.0
+    if 100 <= a < 99999.5:
+        return 0.5
+    if 0.01 <= a < 100:
+        return 0.005
+    return 0.05 * a
+
+
 def _near(shown: float, exact: float, slack: float = 0.0) -> bool:
-    """A number shown to 3 significant digits (fmt) against the exact one."""
-    return abs(shown - exact) <= 5e-3 * abs(exact) + slack + 1e-6
+    """A number as the formula shows it against the exact one."""
+    return abs(shown - exact) <= _half_unit(exact) + slack + 1e-6
 
 
 def _assert_formula_numbers(step, stage):
@@ -88,26 +101,28 @@ def _assert_formula_numbers(step, stage):
     rhs = sides[-2]
     if rhs.startswith("σ("):
         z = _number(rhs[2:-1])
-        assert _near(result, SIGMOID[0](z), 0.25 * 5e-3 * abs(z)), f
+        assert _near(result, SIGMOID[0](z), 0.25 * _half_unit(z)), f     # |σ′| ≤ 1/4
         return
     if rhs.startswith("max("):
         assert max(_number(v) for v in rhs[4:-1].split(", ")) == result, f
         return
     if len(sides) == 4 and "σ′(" in sides[1]:                   # dZ = dA·σ′(z) = dA·σ′ = result
         z = _number(sides[1].split("σ′(", 1)[1][:-1])
-        assert _near(_number(rhs.split("·")[1]), SIGMOID[1](z), 0.1 * 5e-3 * abs(z)), f
-    total, bound, complete = 0.0, abs(result) * 5e-3 + 1e-6, True
+        assert _near(_number(rhs.split("·")[1]), SIGMOID[1](z), 0.1 * _half_unit(z)), f      # |σ″| < 0.1
+    total, bound, complete = 0.0, _half_unit(result) + 1e-6, True
     for i, part in enumerate(rhs.split(" + ")):
         if part.startswith("…"):
             complete = False
-        elif part.startswith("b "):
-            total += _number(part[2:])
-            bound += abs(_number(part[2:])) * 5e-3
+        elif part.endswith(")") and "(b[" in part:             # the bias: '0.64 (b[0])'
+            v = _number(part.split(" (b[")[0])
+            total += v
+            bound += _half_unit(v)
         else:
             a, b = (_number(v) for v in part.split("·"))
             assert _near(a, step.terms[i].a) and _near(b, step.terms[i].b), f
             total += a * b
-            bound += abs(a * b) * 1.1e-2
+            ea, eb = _half_unit(a), _half_unit(b)                # each factor is off by at most this
+            bound += abs(a) * eb + abs(b) * ea + ea * eb
     if complete:
         assert abs(total - result) <= bound, f
 

@@ -226,7 +226,7 @@ def _kernel_expected(name):
         "sobel y": [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
         "laplacian": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
         "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
-        "seed 1…9": [[1, 2, 3], [4, 5, 6], [7, 8, 9]],
+        "K = [1 2 3; 4 5 6; 7 8 9]": [[1, 2, 3], [4, 5, 6], [7, 8, 9]],
     }.get(name)
 
 
@@ -260,8 +260,9 @@ def _drag(qtbot, canvas, cells, button=QtCore.Qt.LeftButton):
     qtbot.mouseRelease(vp, button, pos=cell_point(canvas, *cells[-1]))
 
 
+@pytest.mark.qt_log_ignore(POPUP_WARNINGS)
 def test_painting_the_target_chooses_the_squared_error_and_dp_is_p_minus_t(window, qtbot):
-    qtbot.keyClick(window.paint_on, QtCore.Qt.Key_Down)          # X → target T
+    choose(qtbot, window.paint_on, 1)                             # X → target T (↑/↓ on a closed box step)
     assert window.paint_on.currentText() == "target T" and window.canvas.data.shape == (1, 1, 4, 4)
     type_into(qtbot, window.brush, "2")
     _drag(qtbot, window.canvas, [(0, 0), (0, 1), (1, 1)])
@@ -275,9 +276,9 @@ def test_painting_the_target_chooses_the_squared_error_and_dp_is_p_minus_t(windo
     assert doc.pipeline.config.loss == "sum"
 
 
+@pytest.mark.qt_log_ignore(POPUP_WARNINGS)
 def test_painting_dp_with_the_mouse_is_the_upstream_gradient(window, qtbot):
-    qtbot.keyClick(window.paint_on, QtCore.Qt.Key_Down)
-    qtbot.keyClick(window.paint_on, QtCore.Qt.Key_Down)          # X → T → dP
+    choose(qtbot, window.paint_on, 2)                             # X → T → dP
     assert window.paint_on.currentText() == "dP"
     np.testing.assert_array_equal(window.canvas.array, np.ones((1, 1, 4, 4)))     # L = ΣP: dP = 1
     _drag(qtbot, window.canvas, [(1, 0), (1, 1), (1, 2), (1, 3)], QtCore.Qt.RightButton)   # erase row 1
