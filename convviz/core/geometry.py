@@ -123,7 +123,7 @@ def gather_pads(spec: ConvSpec, hw: tuple[int, int], out_hw: tuple[int, int]) ->
 
 def reads(out_index: int, kernel: int, stride: int, dilation: int = 1) -> list[int]:
     """Along one axis, the padded input positions output ``out_index`` reads, tap by tap:
-    s·o + d·m for m = 0 … k−1."""
+    s·o + d·m for m = 0 … k−1. ``out_index`` may be an array (each position is one too)."""
     return [stride * out_index + dilation * m for m in range(kernel)]
 
 

@@ -108,3 +108,16 @@ def test_pool_links_are_what_average_pooling_touches(kernel, stride, padding):
             p = reference.avg_pool2d(one, ps)
             expected = sorted(tuple(int(v) for v in c) for c in np.argwhere(p != 0))
             assert links.pool_targets(ps, a.shape, p_shape, (0, 1, y, x)) == expected
+
+
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_tap_support_sums_to_the_kernel_gradient(cfg, rng):
+    x, w, s = _case(cfg)
+    x = rng.standard_normal(x.shape).astype(np.float32)
+    dz = rng.standard_normal((2, 4) + s.output_size(x.shape[2:])).astype(np.float32)
+    _, dw, _ = reference.conv2d_backward(x, w, dz, s)
+    xp = reference.pad(x, s).astype(np.float64)
+    for tap in [(0, 0, 0, 0), (3, w.shape[1] - 1, 2, 1), (1, 0, 1, 0)]:
+        xs, dzs = links.tap_support_arrays(s, w.shape, dz.shape, tap)
+        total = float(np.sum(xp[tuple(xs.T)] * dz[tuple(dzs.T)]))
+        assert abs(total - dw[tap]) <= 1e-4 * max(1.0, abs(float(dw[tap])))
