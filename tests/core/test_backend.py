@@ -112,3 +112,7 @@ def test_a_failing_kernel_in_a_pipeline_falls_back(cl_engine, monkeypatch, caplo
     assert any("simulated" in r.getMessage() for r in caplog.records)
     with pytest.raises(OpenCLError, match="simulated"):
         Pipeline(_tensors(), PLAIN, "opencl").compute()
+
+
+def test_the_opencl_engine_is_a_backend(cl_engine):
+    assert isinstance(cl_engine, Backend)
