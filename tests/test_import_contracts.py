@@ -42,3 +42,59 @@ def test_a_forbidden_import_breaks_the_contract(tmp_path, module, line):
     forbidden = line.split()[1]
     assert f"convviz.{module.removesuffix('.py').replace('/', '.').removesuffix('.__init__')} -> {forbidden}" \
         in broken.stdout, broken.stdout
+
+
+
+def _clean_copy(tmp_path: Path) -> Path:
+    """A copy of the package and its contracts, checked to pass as it is."""
+    shutil.copytree(ROOT / "convviz", tmp_path / "convviz", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    clean = _lint(tmp_path, tmp_path)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    return tmp_path / "convviz"
+
+
+def _append(package: Path, module: str, line: str) -> None:
+    target = package / module                        # created when new
+    target.write_text((target.read_text() if target.exists() else "") + f"\n{line}\n")
+
+
+@pytest.mark.parametrize("module,line,verdict,edge", [
+    ("core/pipeline.py", "from convviz import compute",
+     "convviz.core is not allowed to import convviz.compute", "convviz.core.pipeline -> convviz.compute"),
+    ("core/scene.py", "from convviz.compute import call",
+     "convviz.core is not allowed to import convviz.compute", "convviz.core.scene -> convviz.compute"),
+    ("compute/engine.py", "from convviz import ops",
+     "convviz.compute is not allowed to import convviz.ops", "convviz.compute.engine -> convviz.ops"),
+    ("gui/document.py", "from convviz import ops",
+     "convviz.gui is not allowed to import convviz.ops", "convviz.gui.document -> convviz.ops"),
+    ("export.py", "from convviz import cli",
+     "convviz.export is not allowed to import convviz.cli", "convviz.export -> convviz.cli"),
+    ("core/geometry.py", "from convviz.core import spec",
+     "convviz.core.geometry is not allowed to import convviz.core.spec", "convviz.core.geometry -> convviz.core.spec"),
+])
+def test_an_upward_import_breaks_the_layers(tmp_path, module, line, verdict, edge):
+    package = _clean_copy(tmp_path)
+    _append(package, module, line)
+    broken = _lint(tmp_path, tmp_path)
+    assert broken.returncode != 0
+    assert verdict in broken.stdout and edge in broken.stdout, broken.stdout
+
+
+def test_an_indirect_upward_import_breaks_the_layers(tmp_path):
+    """geometry reaching spec through a core module listed in no layer is still caught."""
+    package = _clean_copy(tmp_path)
+    _append(package, "core/helper.py", "from convviz.core import spec")
+    _append(package, "core/geometry.py", "from convviz.core import helper")
+    broken = _lint(tmp_path, tmp_path)
+    assert broken.returncode != 0
+    assert "convviz.core.geometry is not allowed to import convviz.core.spec" in broken.stdout, broken.stdout
+    assert "convviz.core.helper -> convviz.core.spec" in broken.stdout, broken.stdout
+
+
+def test_a_new_top_level_module_must_be_placed_in_the_layers(tmp_path):
+    package = _clean_copy(tmp_path)
+    _append(package, "session.py", "import numpy")
+    broken = _lint(tmp_path, tmp_path)
+    assert broken.returncode != 0
+    assert "convviz.session" in broken.stdout + broken.stderr, broken.stdout + broken.stderr

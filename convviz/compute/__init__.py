@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 
+from ..core import backend as _core_backend
 from ..core import reference
 from . import journal
 from .errors import OpenCLError, wrap
@@ -208,3 +209,6 @@ def describe(backend: str | None = None) -> str:
     if impl is reference and requested_backend(backend) is None and _background is not None and not ready():
         return "numpy (checking the OpenCL devices…)"
     return impl.description
+
+
+_core_backend.register(call, describe, get_backend)      # core's pipelines reach OpenCL through call

@@ -21,7 +21,7 @@ from importlib.resources import files
 import numpy as np
 
 from ..core.activations import ACTIVATION_CODES, DEFAULT_SLOPE
-from ..core.reference import gather_pads
+from ..core.geometry import gather_pads, insert_zeros_index
 from ..core.spec import ConvSpec, PoolSpec
 from .devices import Choice, choose_device
 from .errors import BuildError, OpenCLError, Unqualified, inject, wrap
@@ -100,13 +100,6 @@ def _csr(index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     order, keys = order[valid], keys[valid]
     ptr = np.searchsorted(keys, np.arange(size + 1)).astype(np.int32)
     return ptr, order.astype(np.int32)
-
-
-def insert_zeros_index(size: int, stride: int, before: int = 0, after: int = 0) -> np.ndarray:
-    """Remap index of 'insert stride−1 zeros, then pad (or crop, if negative)'."""
-    j = np.arange(-before, (size - 1) * stride + 1 + after)
-    ok = (j >= 0) & (j % stride == 0) & (j // stride < size)
-    return np.where(ok, j // stride, -1)
 
 
 class ClEngine:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import ConvSpec, PoolSpec
+from .geometry import ConvSpec, PoolSpec, read_by, reads
 
 
 def receptive_field(spec: ConvSpec, w_shape, x_hw, cell) -> dict[str, list[tuple]]:
@@ -18,10 +18,10 @@ def receptive_field(spec: ConvSpec, w_shape, x_hw, cell) -> dict[str, list[tuple
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
     rows, cols = spec.pad_maps(x_hw)
     xp, x, taps = [], [], []
+    ys, xs = reads(i, kh, sh, dh), reads(j, kw, sw, dw)
     for c in range(cin_g):
-        for m in range(kh):
-            for nn in range(kw):
-                py, px = sh * i + dh * m, sw * j + dw * nn
+        for m, py in enumerate(ys):
+            for nn, px in enumerate(xs):
                 ch = g * cin_g + c
                 xp.append((n, ch, py, px))
                 taps.append((q, c, m, nn))
@@ -45,17 +45,11 @@ def influence(spec: ConvSpec, w_shape, x_hw, out_hw, cell) -> dict[str, list]:
     pairs = []
     for py in (int(v) for v in (rows == y).nonzero()[0]):
         for px in (int(v) for v in (cols == x).nonzero()[0]):
-            for m in range(kh):
-                ti = py - dh * m
-                if ti < 0 or ti % sh or ti // sh >= out_hw[0]:
-                    continue
-                for nn in range(kw):
-                    tj = px - dw * nn
-                    if tj < 0 or tj % sw or tj // sw >= out_hw[1]:
-                        continue
+            for i, m in read_by(py, kh, sh, dh, out_hw[0]):
+                for j, nn in read_by(px, kw, sw, dw, out_hw[1]):
                     for qq in range(cout_g):
                         q = g * cout_g + qq
-                        pairs.append(((n, q, ti // sh, tj // sw), (q, cl, m, nn), (n, c, py, px)))
+                        pairs.append(((n, q, i, j), (q, cl, m, nn), (n, c, py, px)))
     return {"Z": sorted({p[0] for p in pairs}), "W": sorted({p[1] for p in pairs}),
             "X_pad": sorted({p[2] for p in pairs}), "pairs": pairs}
 
@@ -68,7 +62,8 @@ def tap_support_arrays(spec: ConvSpec, w_shape, dz_shape, tap) -> tuple[np.ndarr
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
     n, i, j = (a.ravel() for a in np.meshgrid(np.arange(dz_shape[0]), np.arange(dz_shape[2]),
                                                 np.arange(dz_shape[3]), indexing="ij"))
-    xs = np.stack([n, np.full_like(n, g * cin_g + c), sh * i + dh * m, sw * j + dw * nn], axis=1)
+    rows, cols = reads(i, m + 1, sh, dh)[m], reads(j, nn + 1, sw, dw)[nn]     # tap (m, n′) of each window
+    xs = np.stack([n, np.full_like(n, g * cin_g + c), rows, cols], axis=1)
     dzs = np.stack([n, np.full_like(n, q), i, j], axis=1)
     return xs, dzs
 
@@ -86,26 +81,14 @@ def as_tuples(a: np.ndarray) -> list[tuple]:
 def pool_window(spec: PoolSpec, a_shape, cell) -> list[tuple]:
     """The A cells that P[n,c,i,j] pools (padding cells left out)."""
     n, ch, i, j = cell
-    h, w = a_shape[2:]
-    out = []
-    for m in range(spec.kernel[0]):
-        for nn in range(spec.kernel[1]):
-            y, x = i * spec.stride[0] - spec.padding[0] + m, j * spec.stride[1] - spec.padding[1] + nn
-            if 0 <= y < h and 0 <= x < w:
-                out.append((n, ch, y, x))
-    return out
+    (h, w), (kh, kw), (sh, sw), (ph, pw) = a_shape[2:], spec.kernel, spec.stride, spec.padding
+    return [(n, ch, y - ph, x - pw) for y in reads(i, kh, sh) for x in reads(j, kw, sw)
+            if 0 <= y - ph < h and 0 <= x - pw < w]
 
 
 def pool_targets(spec: PoolSpec, a_shape, p_shape, cell) -> list[tuple]:
     """The P cells whose window holds A[n,c,y,x]."""
     n, ch, y, x = cell
-    out = []
-    for i in range(p_shape[2]):
-        y0 = i * spec.stride[0] - spec.padding[0]
-        if not y0 <= y < y0 + spec.kernel[0]:
-            continue
-        for j in range(p_shape[3]):
-            x0 = j * spec.stride[1] - spec.padding[1]
-            if x0 <= x < x0 + spec.kernel[1]:
-                out.append((n, ch, i, j))
-    return out
+    (kh, kw), (sh, sw), (ph, pw) = spec.kernel, spec.stride, spec.padding
+    return sorted((n, ch, i, j) for i, _ in read_by(y + ph, kh, sh, 1, p_shape[2])
+                  for j, _ in read_by(x + pw, kw, sw, 1, p_shape[3]))

@@ -1,4 +1,4 @@
-"""One block, X -> pad -> Z = X ⋆ W + b -> A = σ(Z) -> P = pool(A) -> L, computed by the engine.
+"""One block, X -> pad -> Z = X ⋆ W + b -> A = σ(Z) -> P = pool(A) -> L, computed by a backend.
 
 A change recomputes only what depends on it: a new upstream gradient does not rerun
 the forward pass, a new activation does not rerun the convolution.
@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from .. import compute
 from .activations import check_activation
+from .backend import Backend, resolve
 from .losses import loss_and_gradient
 from .spec import ConvSpec, PoolSpec, check_conv, check_pool
 
@@ -81,15 +81,17 @@ class Results:
 
 
 class Pipeline:
-    """Holds the block's inputs and computes its tensors on demand through the engine."""
+    """Holds the block's inputs and computes its tensors on demand through its backend."""
 
-    def __init__(self, tensors: Tensors, config: BlockConfig = BlockConfig(), backend: str | None = None):
+    def __init__(self, tensors: Tensors, config: BlockConfig = BlockConfig(),
+                 backend: str | Backend | None = None):
+        """``backend``: "numpy", "opencl", None (automatic) or a :class:`Backend` object."""
         self.backend = backend
         self.tensors = tensors
         self.config = config
         self._r = Results()
         self._valid = -1                   # highest level that is up to date
-        self.engine = compute.get_backend(backend)
+        self.engine: Backend = resolve(backend)
 
     # ------------------------------------------------------------ changes
 
@@ -121,9 +123,6 @@ class Pipeline:
 
     # ------------------------------------------------------------ computing
 
-    def _call(self, op, *args):
-        return compute.call(self.backend, op, *args)
-
     def compute(self) -> Results:
         """Bring every level up to date; raises ValueError for an impossible configuration."""
         if self._valid >= _LOSS:
@@ -135,12 +134,12 @@ class Pipeline:
             w_eff = np.ascontiguousarray(t.w[:, :, ::-1, ::-1]) if c.true_convolution else t.w
             x, w, b, spec = check_conv(t.x, w_eff, t.b, c.conv_args())
             r.spec, r.w_eff = spec, w
-            r.x_pad = self._call("pad", x, spec)
-            r.z = self._call("conv2d", x, w, b, spec)
+            r.x_pad = self.engine.pad(x, spec)
+            r.z = self.engine.conv2d(x, w, b, spec)
             done.append("conv")
         if self._valid < _ACT:
             check_activation(c.activation)
-            r.a = self._call("activation", r.z, c.activation, c.slope)
+            r.a = self.engine.activation(r.z, c.activation, c.slope)
             done.append("activation")
         if self._valid < _POOL:
             if c.pool == "none":
@@ -148,23 +147,23 @@ class Pipeline:
             elif c.pool in ("max", "avg"):
                 _, r.pool_spec = check_pool(r.a, c.pool_kernel, c.pool_stride, c.pool_padding)
                 if c.pool == "max":
-                    r.p, r.argmax = self._call("max_pool2d", r.a, r.pool_spec)
+                    r.p, r.argmax = self.engine.max_pool2d(r.a, r.pool_spec)
                 else:
-                    r.p, r.argmax = self._call("avg_pool2d", r.a, r.pool_spec), None
+                    r.p, r.argmax = self.engine.avg_pool2d(r.a, r.pool_spec), None
             else:
                 raise ValueError(f"unknown pooling {c.pool!r}; use one of {', '.join(POOLS)}")
             done.append("pool")
         if self._valid < _LOSS:
             r.loss, r.dp = loss_and_gradient(c.loss, r.p, cell=c.one_hot_cell, target=t.target, grad=t.dp)
             if c.pool == "max":
-                r.da = self._call("max_pool2d_backward", r.a, r.dp, r.pool_spec)
+                r.da = self.engine.max_pool2d_backward(r.a, r.dp, r.pool_spec)
             elif c.pool == "avg":
-                r.da = self._call("avg_pool2d_backward", r.a.shape, r.dp, r.pool_spec)
+                r.da = self.engine.avg_pool2d_backward(r.a.shape, r.dp, r.pool_spec)
             else:
                 r.da = r.dp
-            r.dz = self._call("activation_backward", r.z, r.da, c.activation, c.slope)
+            r.dz = self.engine.activation_backward(r.z, r.da, c.activation, c.slope)
             x = np.ascontiguousarray(t.x, dtype=np.float32)
-            r.dx, r.dw_eff, r.db = self._call("conv2d_backward", x, r.w_eff, r.dz, r.spec)
+            r.dx, r.dw_eff, r.db = self.engine.conv2d_backward(x, r.w_eff, r.dz, r.spec)
             r.dw = np.ascontiguousarray(r.dw_eff[:, :, ::-1, ::-1]) if c.true_convolution else r.dw_eff
             done.append("backward")
         self._r, self._valid = r, _LOSS
@@ -177,5 +176,5 @@ class Pipeline:
         return self.compute()
 
     def op(self, name: str, *args):
-        """Any engine operation, with the pipeline's backend (for the step model)."""
-        return self._call(name, *args)
+        """Any operation of :mod:`.reference`, by name, on the pipeline's backend (for the step model)."""
+        return getattr(self.engine, name)(*args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import activation, activation_backward  # noqa: F401  (part of the backend)
-from .spec import ConvSpec, PoolSpec, pad_index
+from .geometry import ConvSpec, PoolSpec, gather_pads, pad_index
 
 name = "numpy"
 description = "numpy (reference)"
@@ -137,23 +137,6 @@ def conv2d_backward(x: np.ndarray, w: np.ndarray, dy: np.ndarray, spec: ConvSpec
                     np.einsum("nohw,oc->nchw", dy64[:, os_], w64[os_, :, i, j])
     dx = pad_backward(dxp, spec, hw)
     return _out(dx, x), _out(dw, x), _out(dy64.sum(axis=(0, 2, 3)), x)
-
-
-def gather_pads(spec: ConvSpec, hw: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int, int, int]:
-    """How much to pad the zero-inserted dY before correlating with W′ (negative = crop).
-
-    With zeros padding the result is dX itself: d(k−1)−p before, and after it
-    d(k−1)−p plus the rows the stride never reached. With another mode the
-    result is dX_pad (every padded cell), to be folded back by pad_backward.
-    """
-    t, b, l, r = spec.padding if spec.padding_mode == "zeros" else (0, 0, 0, 0)
-    hp, wp = spec.padded_size(hw)
-    out = []
-    for size_p, pb, pa, o, k, s, d in ((hp, t, b, out_hw[0], spec.kernel[0], spec.stride[0], spec.dilation[0]),
-                                       (wp, l, r, out_hw[1], spec.kernel[1], spec.stride[1], spec.dilation[1])):
-        leftover = size_p - (o - 1) * s - d * (k - 1) - 1
-        out += [d * (k - 1) - pb, d * (k - 1) - pa + leftover]
-    return tuple(out)
 
 
 def conv2d_dx_gather(dy: np.ndarray, w: np.ndarray, spec: ConvSpec, hw: tuple[int, int]) -> np.ndarray:

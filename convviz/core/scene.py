@@ -39,6 +39,8 @@ class Scene(Tensors):
         return Tensors(*(None if getattr(self, k) is None else getattr(self, k).copy() for k in TENSOR_NAMES))
 
     def pipeline(self, backend=None) -> Pipeline:
+        """A pipeline on a copy of the tensors; ``backend`` is "numpy", "opencl", None
+        (automatic) or any object with the operations of :class:`.backend.Backend`."""
         return Pipeline(self.tensors(), self.config, backend)
 
     def to_dict(self) -> dict:

@@ -7,13 +7,14 @@ validated :class:`ConvSpec` / :class:`PoolSpec` objects and float32 arrays.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from math import prod
 from numbers import Integral
 
 import numpy as np
 
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+from .geometry import (  # noqa: F401  (re-exported: they were defined here)
+    PADDING_MODES, ConvSpec, PoolSpec, output_length, pad_index)
+
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 INT32_LIMIT = 2 ** 31               # the OpenCL kernels take int32 sizes: every size and index stays below
 DEFAULT_MAX_BYTES = 2 * 2 ** 30     # working-memory cap; CONVVIZ_MAX_BYTES overrides
@@ -34,85 +35,6 @@ def as_pair(value, name: str) -> tuple[int, int]:
         return _int(value[0], name), _int(value[1], name)
     v = _int(value, name)
     return v, v
-
-
-def output_length(size: int, before: int, after: int, kernel: int, stride: int, dilation: int) -> int:
-    """o = floor((i + p_before + p_after - d*(k-1) - 1) / s) + 1 (may be < 1 for impossible shapes)."""
-    return (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def pad_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
-    """For each position of the padded axis, the source index in the input, or -1 for a zero.
-
-    The definitions of PyTorch's modes: reflect mirrors without repeating the edge,
-    replicate repeats the edge, circular wraps around, zeros reads nothing.
-    """
-    j = np.arange(-before, size + after)
-    if mode == "zeros":
-        return np.where((j >= 0) & (j < size), j, -1)
-    if mode == "replicate":
-        return np.clip(j, 0, size - 1)
-    if mode == "circular":
-        return np.mod(j, size)
-    if mode == "reflect":
-        if size == 1:
-            return np.zeros_like(j)
-        period = 2 * (size - 1)
-        j = np.mod(np.abs(j), period)
-        return np.where(j >= size, period - j, j)
-    raise ValueError(f"unknown padding mode {mode!r}; use one of {', '.join(PADDING_MODES)}")
-
-
-@dataclass(frozen=True)
-class ConvSpec:
-    """A checked convolution configuration. ``padding`` is (top, bottom, left, right)."""
-
-    kernel: tuple[int, int]
-    stride: tuple[int, int] = (1, 1)
-    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
-    dilation: tuple[int, int] = (1, 1)
-    groups: int = 1
-    padding_mode: str = "zeros"
-
-    @property
-    def span(self) -> tuple[int, int]:
-        """How many input pixels the dilated kernel covers: d*(k-1)+1."""
-        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
-
-    def padded_size(self, hw: tuple[int, int]) -> tuple[int, int]:
-        t, b, l, r = self.padding
-        return hw[0] + t + b, hw[1] + l + r
-
-    def output_size(self, hw: tuple[int, int]) -> tuple[int, int]:
-        t, b, l, r = self.padding
-        return (output_length(hw[0], t, b, self.kernel[0], self.stride[0], self.dilation[0]),
-                output_length(hw[1], l, r, self.kernel[1], self.stride[1], self.dilation[1]))
-
-    def pad_maps(self, hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        t, b, l, r = self.padding
-        return (pad_index(hw[0], t, b, self.padding_mode), pad_index(hw[1], l, r, self.padding_mode))
-
-    def formula(self, hw: tuple[int, int]) -> str:
-        """The output-size formula with the live numbers, one line per axis."""
-        t, b, l, r = self.padding
-        lines = []
-        for axis, i, pb, pa, k, s, d, o in (
-            ("H", hw[0], t, b, self.kernel[0], self.stride[0], self.dilation[0], self.output_size(hw)[0]),
-            ("W", hw[1], l, r, self.kernel[1], self.stride[1], self.dilation[1], self.output_size(hw)[1]),
-        ):
-            lines.append(f"{axis}out = ⌊({i} + {pb} + {pa} − {d}·({k}−1) − 1) / {s}⌋ + 1 = {o}")
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class PoolSpec:
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-
-    def output_size(self, hw: tuple[int, int]) -> tuple[int, int]:
-        return tuple(output_length(i, p, p, k, s, 1)
-                     for i, p, k, s in zip(hw, self.padding, self.kernel, self.stride))
 
 
 def _resolve_padding(padding, kernel, stride, dilation) -> tuple[int, int, int, int]:
