@@ -22,13 +22,14 @@ import numpy as np
 
 from ..core.activations import ACTIVATION_CODES, DEFAULT_SLOPE
 from ..core.geometry import gather_pads, insert_zeros_index
-from ..core.spec import ConvSpec, PoolSpec
+from ..core.spec import ROW_BLOCK, ConvSpec, PoolSpec
 from .devices import Choice, choose_device
 from .errors import BuildError, OpenCLError, Unqualified, inject, wrap
 
 log = logging.getLogger(__name__)
 
-VECTOR_WIDTHS = (16, 8, 4, 1)    # the vector kernels' variants, widest (fastest) first
+VECTOR_WIDTHS = (ROW_BLOCK, 8, 4, 1)    # the vector kernels' variants, widest (fastest) first;
+                                        # spec's memory estimate reads rows in blocks of the widest
 VECTOR_KERNELS = ("conv2d_forward", "conv2d_dw")
 CONSTANTS_KEPT = 64   # small read-only device arrays kept between calls
 UNROLLED_KERNEL = 3   # the forward kernel has a variant for this square size, whose loops unroll

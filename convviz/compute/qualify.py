@@ -27,12 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .engine import VECTOR_KERNELS as VECTOR_FAMILIES, VECTOR_WIDTHS
 from .errors import injected
 
 PROTOCOL = 2            # bump when the families or their checks change
 CHILD_TIMEOUT = 300     # seconds for one child; a hung compiler is a failure, not a hang
-VECTOR_WIDTHS = (16, 8, 4, 1)
-VECTOR_FAMILIES = ("conv2d_forward", "conv2d_dw")
 CHILD = "import sys; from convviz.compute.qualify import child_main; sys.exit(child_main(*sys.argv[1:3]))"
 
 # (x shape, w shape, keyword arguments): every awkward case the kernels must survive

@@ -18,7 +18,7 @@ from .geometry import (  # noqa: F401  (re-exported: they were defined here)
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 INT32_LIMIT = 2 ** 31               # the OpenCL kernels take int32 sizes: every size and index stays below
 DEFAULT_MAX_BYTES = 2 * 2 ** 30     # working-memory cap; CONVVIZ_MAX_BYTES overrides
-ROW_BLOCK = 16      # the OpenCL forward kernel reads padded rows in blocks of this many outputs
+ROW_BLOCK = 16      # the widest vector width of the OpenCL kernels: padded rows are read in blocks this long
 
 
 def _int(value, name: str) -> int:
