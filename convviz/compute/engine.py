@@ -136,7 +136,11 @@ class ClEngine:
         self.build_seconds = 0.0
         self._programs: dict = {}
         self._names: dict = {}      # kernel -> its name (for fault injection)
-        self._in_flight: list = []  # host arrays whose non-blocking copies may not have run yet
+        # host arrays and device buffers that queued commands may still use: kept until the
+        # next blocking read. Freed earlier, Oclgrind (and any driver that does not defer a
+        # release past the commands queued on it) hands the memory out again while a kernel
+        # that reads it is still waiting in the queue.
+        self._in_flight: list = []
         self._constants: dict = {}
         self._maps: dict = {}
         self._lock = threading.Lock()
@@ -214,7 +218,7 @@ class ClEngine:
                                      hostbuf=a if a.nbytes else np.zeros(1, dtype))
             self._constants[key] = buf                   # most recently used last
             while len(self._constants) > CONSTANTS_KEPT:
-                self._constants.pop(next(iter(self._constants)))
+                self._in_flight.append(self._constants.pop(next(iter(self._constants))))
         return buf
 
     def pad_map_buffers(self, spec: ConvSpec, hw):
@@ -231,7 +235,7 @@ class ClEngine:
         with self._lock:
             self._maps[key] = bufs
             while len(self._maps) > MAPS_KEPT:
-                self._maps.pop(next(iter(self._maps)))
+                self._in_flight.append(self._maps.pop(next(iter(self._maps))))
         return bufs
 
     def release(self) -> None:
@@ -247,12 +251,14 @@ class ClEngine:
 
     def empty(self, nbytes: int):
         inject("alloc", "*")
-        return self.pool.allocate(max(int(nbytes), 4))
+        buf = self.pool.allocate(max(int(nbytes), 4))
+        self._in_flight.append(buf)     # queued commands may use it after its last Python reference
+        return buf
 
     def download(self, buf, shape, dtype=np.float32) -> np.ndarray:
         out = np.empty(shape, dtype)
         self.cl.enqueue_copy(self.queue, out, buf)
-        self._in_flight.clear()         # the queue is in order: every earlier copy is done
+        self._in_flight.clear()         # the queue is in order: every earlier command is done
         return out
 
     def run(self, kernel, gsize, *args, exact: bool = False, single: bool = False):
