@@ -16,23 +16,19 @@ from ..core.activations import ACTIVATIONS
 from ..core.losses import LOSSES
 from ..core.pipeline import POOLS
 from ..core.scene import load_scene
-from ..core.spec import PADDING_MODES
+from ..core.schema import MAX_PARAM, MAX_SIDE, MAX_VALUES
+from ..core.spec import PADDING_MODES, make_conv_spec
 from ..core.steps import PATH_TITLES, PATHS
 from . import exporting
 from .document import Document
+from .editors import CheckEditor, ChoiceEditor, NumberEditor, PaddingEditor, PairEditor, show_number, spin_box
 from .exporting import PathExportDialog, StepExportDialog
 from .keys import ClassroomKeys, guard_wheel
 from .legend import legend_html
 from .tensorview import TensorView
 
 
-def _spin(lo, hi, value, tip="") -> QtWidgets.QSpinBox:
-    s = QtWidgets.QSpinBox()
-    s.setRange(lo, hi)
-    s.setValue(value)
-    s.setToolTip(tip)
-    s.setKeyboardTracking(False)
-    return s
+_spin = spin_box
 
 
 class StepPlayer(QtWidgets.QWidget):
@@ -333,8 +329,8 @@ class MainWindow(QtWidgets.QMainWindow):
         g.addWidget(self.input_preset, 3, 0, 1, 2)
         g.addWidget(clear, 3, 2)
         g.addWidget(fill, 3, 3)
-        self.size_h, self.size_w = _spin(1, 1024, 8, "input height"), _spin(1, 1024, 8, "input width")
-        self.channels, self.batch = _spin(1, 16, 1, "input channels"), _spin(1, 16, 1, "batch size")
+        self.size_h, self.size_w = _spin(1, MAX_SIDE, 8, "input height"), _spin(1, MAX_SIDE, 8, "input width")
+        self.channels, self.batch = _spin(1, MAX_VALUES, 1, "input channels"), _spin(1, MAX_VALUES, 1, "batch size")
         for i, (lab, w) in enumerate((("H", self.size_h), ("W", self.size_w), ("Cin", self.channels),
                                       ("N", self.batch))):
             g.addWidget(QtWidgets.QLabel(lab), 4 + i // 2, (i % 2) * 2)
@@ -353,9 +349,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.kernel_table.verticalHeader().setDefaultSectionSize(26)
         self.kernel_table.itemChanged.connect(self._kernel_cell_edited)
         g.addWidget(self.kernel_table, 0, 0, 1, 4)
-        self.kh, self.kw = _spin(1, 15, 3, "kernel height"), _spin(1, 15, 3, "kernel width")
-        self.cout = _spin(1, 32, 1, "output channels (filters)")
-        self.kq, self.kc = _spin(0, 31, 0, "which filter q is shown"), _spin(0, 15, 0, "which input channel c")
+        self.kh, self.kw = _spin(1, MAX_SIDE, 3, "kernel height"), _spin(1, MAX_SIDE, 3, "kernel width")
+        self.cout = _spin(1, MAX_VALUES, 1, "output channels (filters)")
+        self.kq = _spin(0, MAX_VALUES - 1, 0, "which filter q is shown")
+        self.kc = _spin(0, MAX_VALUES - 1, 0, "which input channel c")
         self.kernel_preset = QtWidgets.QComboBox()
         self.kernel_preset.addItems(["preset…"] + list(presets.KERNELS))
         self.kernel_preset.activated.connect(self._apply_kernel_preset)
@@ -373,45 +370,41 @@ class MainWindow(QtWidgets.QMainWindow):
         g.addWidget(self.kernel_preset, 4, 0, 1, 4)
         col.addWidget(box)
 
-        # parameters
+        # parameters: one editor per config field, each writing back only its own field
         box = QtWidgets.QGroupBox("Parameters")
         f = QtWidgets.QFormLayout(box)
-        self.stride, self.dilation = _spin(1, 8, 1, "stride"), _spin(1, 8, 1, "dilation")
-        self.padding_kind = QtWidgets.QComboBox()
-        self.padding_kind.addItems(["number", "same", "valid"])
-        self.padding = _spin(0, 16, 1, "padding (px on every side)")
-        self.mode = QtWidgets.QComboBox()
-        self.mode.addItems(PADDING_MODES)
-        self.groups = _spin(1, 16, 1, "groups")
-        self.true_conv = QtWidgets.QCheckBox("true convolution (flip the kernel)")
-        self.activation = QtWidgets.QComboBox()
-        self.activation.addItems(ACTIVATIONS)
-        self.pool = QtWidgets.QComboBox()
-        self.pool.addItems(POOLS)
-        self.pool_k = _spin(1, 8, 2, "pool window (and stride)")
-        self.loss = QtWidgets.QComboBox()
-        self.loss.addItems(LOSSES)
-        self.loss.setToolTip("sum; one_hot: click a P cell; half_squared_error: paint the target T; given: paint dP")
-        pad_row = QtWidgets.QHBoxLayout()
-        pad_row.addWidget(self.padding_kind)
-        pad_row.addWidget(self.padding)
-        pad_row.addWidget(self.mode)
-        f.addRow("stride", self.stride)
-        f.addRow("padding", pad_row)
-        f.addRow("dilation", self.dilation)
-        f.addRow("groups", self.groups)
-        f.addRow(self.true_conv)
-        f.addRow("activation", self.activation)
+        eds = {"stride": PairEditor("stride", 1, MAX_PARAM, "stride"),
+               "padding": PaddingEditor(MAX_PARAM),
+               "padding_mode": ChoiceEditor("padding_mode", PADDING_MODES, "what the padded cells hold"),
+               "dilation": PairEditor("dilation", 1, MAX_PARAM, "dilation"),
+               "groups": NumberEditor("groups", 1, MAX_PARAM, "groups"),
+               "true_convolution": CheckEditor("true_convolution", "true convolution (flip the kernel)"),
+               "activation": ChoiceEditor("activation", ACTIVATIONS),
+               "pool": ChoiceEditor("pool", POOLS),
+               "pool_kernel": PairEditor("pool_kernel", 1, MAX_PARAM, "pool window (and stride)"),
+               "loss": ChoiceEditor("loss", LOSSES, "sum; one_hot: click a P cell; half_squared_error: paint "
+                                                    "the target T; given: paint dP")}
+        self.param_editors = eds
+        self.stride, self.dilation = eds["stride"].spin_h, eds["dilation"].spin_h     # the spin boxes themselves
+        self.padding, self.padding_kind = eds["padding"].number, eds["padding"].mode
+        self.mode, self.groups, self.true_conv = eds["padding_mode"].combo, eds["groups"].spin, \
+            eds["true_convolution"].check
+        self.activation, self.pool, self.loss = eds["activation"].combo, eds["pool"].combo, eds["loss"].combo
+        self.pool_k = eds["pool_kernel"].spin_h
+        f.addRow("stride", eds["stride"])
+        f.addRow("padding", eds["padding"])
+        f.addRow("pad with", eds["padding_mode"])
+        f.addRow("dilation", eds["dilation"])
+        f.addRow("groups", eds["groups"])
+        f.addRow(eds["true_convolution"])
+        f.addRow("activation", eds["activation"])
         pool_row = QtWidgets.QHBoxLayout()
-        pool_row.addWidget(self.pool)
-        pool_row.addWidget(self.pool_k)
+        pool_row.addWidget(eds["pool"])
+        pool_row.addWidget(eds["pool_kernel"])
         f.addRow("pooling", pool_row)
-        f.addRow("loss", self.loss)
-        for w in (self.stride, self.dilation, self.padding, self.groups, self.pool_k):
-            w.valueChanged.connect(self._params_edited)
-        for w in (self.padding_kind, self.mode, self.activation, self.pool, self.loss):
-            w.currentIndexChanged.connect(self._params_edited)
-        self.true_conv.toggled.connect(self._params_edited)
+        f.addRow("loss", eds["loss"])
+        for ed in eds.values():
+            ed.edited.connect(self._params_edited)
         col.addWidget(box)
         self.size_formula = QtWidgets.QLabel()
         self.size_formula.setObjectName("sizeFormula")
@@ -563,36 +556,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"convviz — {scene.title}" if scene.title else "convviz")
         c = self.doc.pipeline.config
         t = self.doc.pipeline.tensors
-        widgets = (self.stride, self.dilation, self.padding, self.padding_kind, self.mode, self.groups,
-                   self.true_conv, self.activation, self.pool, self.pool_k, self.loss, self.kh, self.kw, self.cout,
-                   self.size_h, self.size_w, self.channels, self.batch)
-        for w in widgets:
-            w.blockSignals(True)
-        self.stride.setValue(c.stride[0])
-        self.dilation.setValue(c.dilation[0])
-        if isinstance(c.padding, str):
-            self.padding_kind.setCurrentText(c.padding)
-        else:
-            self.padding_kind.setCurrentText("number")
-            p = c.padding
-            self.padding.setValue(p if isinstance(p, int) else (p[0] if isinstance(p[0], int) else p[0][0]))
-        self.padding.setEnabled(not isinstance(c.padding, str))
-        self.mode.setCurrentText(c.padding_mode)
-        self.groups.setValue(c.groups)
-        self.true_conv.setChecked(c.true_convolution)
-        self.activation.setCurrentText(c.activation)
-        self.pool.setCurrentText(c.pool)
-        self.pool_k.setValue(c.pool_kernel[0])
-        self.loss.setCurrentText(c.loss)
-        self.kh.setValue(t.w.shape[2])
-        self.kw.setValue(t.w.shape[3])
-        self.cout.setValue(t.w.shape[0])
-        self.size_h.setValue(t.x.shape[2])
-        self.size_w.setValue(t.x.shape[3])
-        self.channels.setValue(t.x.shape[1])
-        self.batch.setValue(t.x.shape[0])
-        for w in widgets:
-            w.blockSignals(False)
+        for name, editor in self.param_editors.items():
+            if name == "padding":
+                editor.show_padding(c.padding, self._resolved_padding())
+            else:
+                editor.show_value(getattr(c, name))
+        for spin, n in ((self.kh, t.w.shape[2]), (self.kw, t.w.shape[3]), (self.cout, t.w.shape[0]),
+                        (self.size_h, t.x.shape[2]), (self.size_w, t.x.shape[3]), (self.channels, t.x.shape[1]),
+                        (self.batch, t.x.shape[0])):
+            show_number(spin, n)                  # no signal, and never clamped
         r = self.doc.results
         if r.spec is not None:
             self.size_formula.setText(r.spec.formula(self.doc.shown.tensors.x.shape[2:]))
@@ -608,6 +580,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._scales = None
         self.status_backend.setText(f"{describe(self.doc.backend)} · last recompute "
                                     f"{self.doc.last_seconds * 1e3:.1f} ms")
+
+    def _resolved_padding(self) -> tuple | None:
+        """(top, bottom, left, right) that 'same' / 'valid' come to for this kernel; None if they cannot."""
+        c = self.doc.pipeline.config
+        try:
+            return make_conv_spec(self.doc.pipeline.tensors.w.shape[2:], **c.conv_args()).padding
+        except ValueError:
+            return None
 
     def _on_busy(self, busy: bool):
         """Show the busy indicator only when a computation takes longer than 200 ms."""
@@ -948,16 +928,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._edit(f"kernel preset {presets.KERNELS[i - 1]}", tensors={"w": w})
         self.kernel_preset.setCurrentIndex(0)
 
-    def _params_edited(self):
-        kind = self.padding_kind.currentText()
-        padding = kind if kind != "number" else (self.padding.value(), self.padding.value())
-        s, d = self.stride.value(), self.dilation.value()
-        k = self.pool_k.value()
-        self._edit("change parameters", config=dict(
-            stride=(s, s), dilation=(d, d), padding=padding, padding_mode=self.mode.currentText(),
-            groups=self.groups.value(), true_convolution=self.true_conv.isChecked(),
-            activation=self.activation.currentText(), pool=self.pool.currentText(), pool_kernel=(k, k),
-            loss=self.loss.currentText()))
+    def _params_edited(self, field: str, value):
+        """One editor changed its field: write that field alone (the others stay as the scene holds them)."""
+        self._edit(f"change {field.replace('_', ' ')}", config={field: value})
 
     def _output_clicked(self, cell):
         self._edit("one-hot cell", config={"loss": "one_hot", "one_hot_cell": tuple(cell)})
