@@ -4,12 +4,13 @@ check that the kernels would behave on a GPU. The sweep is qualification's (1×1
 stride larger than the kernel, dilation 3, groups, partial vector blocks, every padding
 mode), one process per kernel family and width.
 
-One process per family: Oclgrind 21.10's uninitialised-value check still reports stores in
-some kernels when certain other families ran before them in the same process (one report
-in the whole sweep run as one process), while every number agrees with numpy and no
-family reports on its own; see the notes. (Its check aborts on LLVM's `freeze`, hence the
-engine's -cl-opt-disable on the simulator, and lost track of float16 .lo/.hi, hence the
-lane-by-lane sum.)"""
+One process per family: in one long process Oclgrind 21.10's uninitialised-value check
+reports stores once device memory released by an earlier operation is handed out again
+(none when no buffer is ever released; the engine releases a buffer only after the
+operation's blocking read, when every queued command is done, as OpenCL allows), while
+every number agrees with numpy; see the notes. Its check also aborts on LLVM's `freeze`
+(hence -cl-opt-disable on the simulator) and lost track of float16 .lo/.hi (hence the
+lane-by-lane sum)."""
 from __future__ import annotations
 
 import os
