@@ -57,7 +57,8 @@ def timed(f, *args, **kwargs) -> float:
 
 
 def report(label: str, ms: list[float]) -> None:
-    print(f"{label:<44} median {statistics.median(ms):7.1f} ms   max {max(ms):7.1f} ms   (n={len(ms)})")
+    p90 = statistics.quantiles(ms, n=10)[-1] if len(ms) > 1 else ms[0]
+    print(f"{label:<40} median {statistics.median(ms):6.1f} ms  p90 {p90:6.1f} ms  max {max(ms):6.1f} ms  (n={len(ms)})")
 
 
 class Session:
@@ -111,20 +112,22 @@ def main() -> None:
         doc.autosave(wait=True)
         gc.collect()
         rss1 = rss_mb()
-        undo_gui, undo_done = [], []
-        for _ in range(min(10, doc.undo.index())):
+        undo_gui, undo_done = {"parameter": [], "stroke": []}, {"parameter": [], "stroke": []}
+        for _ in range(min(20, doc.undo.index())):
+            kind = "stroke" if doc.undo.undoText().startswith("paint") else "parameter"
             t0 = time.perf_counter()
             doc.undo.undo()
-            undo_gui.append((time.perf_counter() - t0) * 1e3)
+            undo_gui[kind].append((time.perf_counter() - t0) * 1e3)
             doc.wait(120)
-            undo_done.append((time.perf_counter() - t0) * 1e3)
+            undo_done[kind].append((time.perf_counter() - t0) * 1e3)
         print(f"scene {args.size}×{args.size}, numpy backend, {args.edits} edits "
               f"(alternating parameter edits and 5×5 strokes)")
         report("parameter edit, GUI thread", params)
         report("stroke begin, GUI thread", begins)
         report("stroke end, GUI thread", ends)
-        report("undo, GUI thread", undo_gui)
-        report("undo, until its result is computed", undo_done)
+        for kind in ("parameter", "stroke"):
+            report(f"undo a {kind} edit, GUI thread", undo_gui[kind])
+            report(f"undo a {kind} edit, until computed", undo_done[kind])
         print(f"resident memory growth over {args.edits} edits: {rss1 - rss0:.0f} MB "
               f"({rss0:.0f} → {rss1:.0f} MB); undo steps kept: {doc.undo.count()}")
         history = getattr(doc, "history_bytes", None)
