@@ -12,22 +12,85 @@ only the newest is computed next.
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from ..core.scene import TENSOR_NAMES, Scene, scene_from_dict
+from ..core.pipeline import BlockConfig
+from ..core.scene import TENSOR_NAMES, Scene
 from ..core.steps import PATHS, StepModel
 from ..core import presets
 
 
+HISTORY_BYTES = 256 * 2**20    # the undo history's bound; each distinct array counts once
+
+
+def _return_big_blocks_to_the_system() -> None:
+    """Give each block of 1 MiB or more its own mapping, unmapped when freed (glibc only).
+
+    glibc otherwise raises its mapping threshold after the first big free and keeps the
+    freed tensors of every thread in its heaps: on a 1024² scene resident memory grew three
+    times faster than the undo history did. Elsewhere this does nothing.
+    """
+    global _MALLOC_SET
+    if _MALLOC_SET:
+        return
+    _MALLOC_SET = True
+    try:
+        ctypes.CDLL(None).mallopt(-3, 1 << 20)           # M_MMAP_THRESHOLD
+    except (AttributeError, OSError, TypeError):
+        pass
+
+
+_MALLOC_SET = False
+
+
+def _frozen(a: np.ndarray | None) -> np.ndarray | None:
+    """``a`` marked read-only: the document's arrays are replaced by an edit, never written."""
+    if a is not None:
+        a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class State:
+    """What one undo step restores: the tensors (shared between states, never written in
+    place), the frozen configuration, the path and position, the title and text.
+
+    Equal states have equal values (arrays compared exactly, shape and dtype included).
+    """
+    tensors: tuple                  # arrays in TENSOR_NAMES order (None where absent)
+    config: BlockConfig
+    path: str
+    position: int
+    title: str = ""
+    text: str = ""
+
+    def arrays(self) -> list:
+        return [a for a in self.tensors if a is not None]
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, State):
+            return NotImplemented
+        if (self.config, self.path, self.position, self.title, self.text) != \
+                (other.config, other.path, other.position, other.title, other.text):
+            return False
+        return all((a is None) == (b is None) and
+                   (a is None or (a.dtype == b.dtype and np.array_equal(a, b)))
+                   for a, b in zip(self.tensors, other.tensors))
+
+
 class SnapshotCommand(QtGui.QUndoCommand):
-    def __init__(self, doc: "Document", before: dict, after: dict, text: str):
+    """One undo step: the states before and after it (references, not copies)."""
+
+    def __init__(self, doc: "Document", before: State, after: State, text: str):
         super().__init__(text)
         self.doc, self.before, self.after = doc, before, after
         self._first = True
@@ -93,11 +156,13 @@ class Document(QtCore.QObject):
 
     def __init__(self, scene: Scene | None = None, backend: str | None = None, asynchronous: bool = True):
         super().__init__()
+        _return_big_blocks_to_the_system()
         self.backend = backend
         self.asynchronous = asynchronous
         self.undo = QtGui.QUndoStack(self)
+        self.history_limit = HISTORY_BYTES
         self.scene = scene or presets.default_scene()
-        self.pipeline = self.scene.pipeline(backend)
+        self.pipeline = self._own_pipeline(self.scene)
         self.shown = self.pipeline
         self.model: StepModel | None = None
         self.message = ""
@@ -108,7 +173,7 @@ class Document(QtCore.QObject):
         self._running: int | None = None   # the generation being computed on the worker
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convviz-compute")
         self._job_done.connect(self._finish_job)
-        self._stroke_before: dict | None = None
+        self._stroke_before: State | None = None
         self._autosaver: Autosaver | None = None
         self._recompute()
 
@@ -158,9 +223,12 @@ class Document(QtCore.QObject):
 
     # ------------------------------------------------------------ state
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> State:
+        """The current state, sharing the pipeline's arrays (cheap: nothing is copied)."""
         self._sync_scene()
-        return self.scene.to_dict()
+        t = self.pipeline.tensors
+        return State(tuple(getattr(t, k) for k in TENSOR_NAMES), self.pipeline.config, self.path_name,
+                     self.position, self.scene.title, self.scene.text)
 
     def _sync_scene(self) -> None:
         t, s = self.pipeline.tensors, self.scene
@@ -168,36 +236,110 @@ class Document(QtCore.QObject):
             setattr(s, name, getattr(t, name))
         s.config, s.path, s.position = self.pipeline.config, self.path_name, self.position
 
-    def _restore(self, d: dict) -> None:
-        scene = scene_from_dict(d)
-        self.set_scene(scene, record=False)
+    def _own_pipeline(self, scene: Scene):
+        """A pipeline on copies of the scene's arrays, read-only from now on."""
+        pipeline = scene.pipeline(self.backend)
+        for k in TENSOR_NAMES:
+            _frozen(getattr(pipeline.tensors, k))
+        return pipeline
+
+    def _restore(self, state: State) -> None:
+        """Bring back ``state``: its arrays as they are, and only the levels that depend on
+        what differs are recomputed (on the worker for a big scene, as an edit is)."""
+        t, config = self.pipeline.tensors, self.pipeline.config
+        changed = {k: a for k, a in zip(TENSOR_NAMES, state.tensors) if getattr(t, k) is not a}
+        if changed:
+            self.pipeline.set_tensors(**changed)
+        fields_changed = {f.name: getattr(state.config, f.name) for f in fields(BlockConfig)
+                          if getattr(state.config, f.name) != getattr(config, f.name)}
+        if fields_changed:
+            self.pipeline.set_config(**fields_changed)
+        self.scene.title, self.scene.text = state.title, state.text
+        self.path_name, self.position = state.path, state.position
+        self._recompute()
+        self._edited()
 
     def set_scene(self, scene: Scene, record: bool = True) -> None:
         before = self.snapshot() if record else None
         self.scene = scene
-        self.pipeline = scene.pipeline(self.backend)
+        self.pipeline = self._own_pipeline(scene)
         self.path_name, self.position = scene.path, scene.position
         self._recompute()
         if record:
-            self.undo.push(SnapshotCommand(self, before, self.snapshot(), "open scene"))
+            self._push(before, self.snapshot(), "open scene")
         self._edited()
+
+    # ------------------------------------------------------------ undo history
+
+    def history_bytes(self) -> int:
+        """Bytes of array data the undo history holds, each distinct array counted once."""
+        return self._bytes([self.undo.command(i) for i in range(self.undo.count())])
+
+    @staticmethod
+    def _bytes(commands) -> int:
+        seen = {}
+        for c in commands:
+            for state in (c.before, c.after):
+                for a in state.arrays():
+                    seen[id(a)] = a.nbytes
+        return sum(seen.values())
+
+    def _push(self, before: State, after: State, text: str) -> None:
+        self.undo.push(SnapshotCommand(self, before, after, text))
+        self._trim()
+
+    def _trim(self) -> None:
+        """Drop the oldest steps while the history holds more than ``history_limit`` bytes
+        (the newest step always stays). Called right after a push, so nothing is redoable.
+
+        QUndoStack can only drop by count, so the steps kept are pushed again onto a
+        cleared stack; the clean state moves with them or, if it was dropped, is lost.
+        """
+        n = self.undo.count()
+        commands = [self.undo.command(i) for i in range(n)]
+        seen, total, keep = set(), 0, 0
+        for c in reversed(commands):
+            new = {id(a): a.nbytes for s in (c.before, c.after) for a in s.arrays() if id(a) not in seen}
+            size = sum(new.values())
+            if keep and total + size > self.history_limit:
+                break
+            seen.update(new)
+            total += size
+            keep += 1
+        dropped = n - keep
+        if dropped == 0:
+            return
+        clean = self.undo.cleanIndex() - dropped           # where the clean state lands; < 0: lost
+        steps = [(c.before, c.after, c.text()) for c in commands[dropped:]]
+        del commands
+        self.undo.clear()
+        for k, (before, after, text) in enumerate(steps):
+            if k == clean:
+                self.undo.setClean()
+            self.undo.push(SnapshotCommand(self, before, after, text))
+        if clean == len(steps):
+            self.undo.setClean()
+        elif clean < 0:
+            self.undo.resetClean()
 
     # ------------------------------------------------------------ edits
 
     def edit(self, text: str, *, config: dict | None = None, tensors: dict | None = None, record: bool = True):
         """Apply a change; undoable. Returns False (and emits problem) when it cannot work.
 
-        A change to a big scene is computed on the worker: it returns True at once and
-        ``changed`` / ``problem`` come when the result does.
+        The document keeps read-only copies of the arrays in ``tensors`` (the caller's stay
+        theirs). A change to a big scene is computed on the worker: it returns True at once
+        and ``changed`` / ``problem`` come when the result does.
         """
         before = self.snapshot() if record else None
         if tensors:
-            self.pipeline.set_tensors(**tensors)
+            self.pipeline.set_tensors(**{k: _frozen(None if a is None else np.array(a))
+                                         for k, a in tensors.items()})
         if config:
             self.pipeline.set_config(**config)
         ok = self._recompute()
         if record:
-            self.undo.push(SnapshotCommand(self, before, self.snapshot(), text))
+            self._push(before, self.snapshot(), text)
         self._edited()
         return ok
 
@@ -209,7 +351,7 @@ class Document(QtCore.QObject):
         before, self._stroke_before = self._stroke_before, None
         ok = self.edit(text, config=config, tensors=tensors, record=before is None)
         if before is not None:
-            self.undo.push(SnapshotCommand(self, before, self.snapshot(), text))
+            self._push(before, self.snapshot(), text)
         return ok                             # edit() saved it: the stroke has ended
 
     def _should_go_async(self) -> bool:
