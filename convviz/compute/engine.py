@@ -34,7 +34,8 @@ VECTOR_KERNELS = ("conv2d_forward", "conv2d_dw")
 CONSTANTS_KEPT = 64   # small read-only device arrays kept between calls
 UNROLLED_KERNEL = 3   # the forward kernel has a variant for this square size, whose loops unroll
 FWD_COB = 8    # output channels per work-item in the forward kernel (1 when a group has one)
-DW_COB = 4     # output channels per dW work-item: each X vector serves them (1 when a group has one)
+DW_COB = 2     # output channels per dW work-item: each X vector serves them (1 when a group has one)
+DW_ROW_TAPS = 8  # taps along a kernel row per dW work-item: COB × 8 vector accumulators
 DW_COB_SQUARE = 2  # the same for the KS×KS variant, whose COB × 9 vector accumulators must fit registers
 LOCAL0 = 16     # work-group size along the first dimension (the runtime vectorises across it)
 DIRECT_MAX_TERMS = 2048     # N·OH·OW: the most terms one work-item of the direct dW sums
@@ -57,8 +58,8 @@ def program_variants(name: str, vw: int = 16) -> list[dict]:
     if name == "conv2d_forward":
         return [dict(VW=vw, COB=c, **ks) for c in (1, FWD_COB) for ks in ({}, {"KS": UNROLLED_KERNEL})]
     if name == "conv2d_dw":
-        return [dict(VW=vw, COB=1), dict(VW=vw, COB=DW_COB), dict(VW=vw, COB=1, KS=UNROLLED_KERNEL),
-                dict(VW=vw, COB=DW_COB_SQUARE, KS=UNROLLED_KERNEL)]
+        return [dict(VW=vw, COB=1, JB=DW_ROW_TAPS), dict(VW=vw, COB=DW_COB, JB=DW_ROW_TAPS),
+                dict(VW=vw, COB=1, KS=UNROLLED_KERNEL), dict(VW=vw, COB=DW_COB_SQUARE, KS=UNROLLED_KERNEL)]
     return [{}]
 
 
@@ -447,11 +448,11 @@ class ClEngine:
         square = kh == kw == UNROLLED_KERNEL            # every tap in one work-item
         cob = 1 if cout_g == 1 else (DW_COB_SQUARE if square else DW_COB)
         co_items = spec.groups * -(-cout_g // cob)
-        per_item = 1 if square else kh * kw
-        n_chunks, per = self._chunks(rows_total, co_items * cin_g * per_item)
+        items = cin_g * (1 if square else kh * -(-kw // DW_ROW_TAPS))
+        n_chunks, per = self._chunks(rows_total, co_items * items)
         part = self.empty(n_chunks * cout * cin_g * kh * kw * 4)
-        k = self.program("conv2d_dw", COB=cob, **({"KS": UNROLLED_KERNEL} if square else {}))
-        self.run(k, (cin_g * per_item, co_items, n_chunks), xp, dy_buf, part,
+        k = self.program("conv2d_dw", COB=cob, **({"KS": UNROLLED_KERNEL} if square else {"JB": DW_ROW_TAPS}))
+        self.run(k, (items, co_items, n_chunks), xp, dy_buf, part,
                  xp_hw[0], xp_hw[1], out_hw[0], out_hw[1], rows_total, per, spec.groups,
                  *self.geometry(w.shape, spec), exact=True, single=True)
         dw = self._reduce(part, n_chunks, cout * cin_g * kh * kw)
