@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -73,22 +72,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The ``convviz`` command; ``argv`` given means in-process (tests, scripts): it returns the exit code."""
-    as_command = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "devices":
         print(devices_report(argv[1:]))
         return 0
     if argv and argv[0] == "export":
         from .export import export_main
-        code = export_main(argv[1:])
-        if not as_command:
-            return code
-        # Every file is written and moved by now. The export process has segfaulted at
-        # interpreter teardown (inside Qt or Intel's OpenCL runtime, not yet found), which
-        # would turn a finished export into exit code 139; leave without the teardown.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        return export_main(argv[1:])
     args = _parser().parse_args(argv)
     from .gui.app import run_app
     return run_app(args)

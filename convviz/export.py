@@ -2,8 +2,9 @@
 
     convviz export SCENE --path NAME --out DIR [--format png|svg|gif] [--width PX] [--step N]
 
-Each frame is the window's stage area (title, text, formula with the live numbers and
-every tensor of the step) rendered offscreen; no window is opened on a screen. Frames
+Each frame is drawn by gui.stage_view.StageView, the widget the window shows as its stage
+(title, lesson, text, formula with the live numbers and every tensor of the step), alone
+and offscreen: no window is built and nothing stays alive after the export. Frames
 are written to a temporary folder and moved into DIR only when all of them succeeded,
 so a failure leaves nothing partial. A bad scene or argument is one line on stderr and
 exit code 2; nothing is ever written outside DIR.
@@ -17,7 +18,6 @@ import tempfile
 from pathlib import Path
 
 
-_app = _win = None
 MAX_FRAMES = 500              # frames of one export without --step (a GIF holds them all in memory)
 
 
@@ -32,32 +32,43 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def open_offscreen(scene, path: str, width: int):
-    """A window on the scene with only its stage area showing, sized for ``width``."""
-    from PySide6 import QtWidgets
+def step_model(scene, backend: str | None = None):
+    """The scene computed (the core's StepModel); ValueError when it cannot be."""
+    from .core.steps import StepModel
 
-    from .gui.document import Document
-    from .gui.mainwindow import MainWindow
+    pipeline = scene.pipeline(backend)
+    pipeline.compute()
+    return StepModel(pipeline)
 
-    global _app, _win
-    _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["convviz-export"])
-    # the application and the window live until the process ends, as in the GUI: freeing the
-    # window before the interpreter's teardown has segfaulted there; a second export in the
-    # same process reuses the window
-    if _win is None:
-        _win = MainWindow(Document(scene, asynchronous=False))
-    else:
-        _win.doc.set_scene(scene, record=False)
-        _win.doc.undo.clear()
-    win = _win
-    win.editors_dock.hide()
-    win.player.hide()
-    win.doc.wait(timeout=600)
-    win.doc.set_path(path)
-    win.resize(min(width, 1920), int(min(width, 1920) * 0.62))
-    win.show()
-    QtWidgets.QApplication.processEvents()
-    return win
+
+def render_path(model, path: str, out, fmt: str = "png", width: int | None = None, positions=None,
+                progress=None, title: str = "", text: str = "") -> list[Path]:
+    """Steps of ``path`` drawn by a StageView alone (no window), written as exporting.write_frames does.
+
+    ``title`` and ``text`` are a lesson's words above the stage. Needs a QApplication; the
+    StageView is deleted before this returns, so nothing is left behind.
+    """
+    from PySide6 import QtCore, QtWidgets
+
+    from .gui.exporting import write_frames
+    from .gui.stage_view import StageView, role_scales
+
+    steps = model.path(path)
+    scales = role_scales(steps)
+    stage = StageView()
+    stage.setAttribute(QtCore.Qt.WA_DontShowOnScreen)
+    stage.set_lesson(title, text)
+
+    def show(p: int) -> None:
+        stage.show_step(steps, p, scales)
+        QtWidgets.QApplication.processEvents()
+    try:
+        stage.show()
+        return write_frames(stage, show, path, steps.n_positions, out, fmt, width, positions, progress)
+    finally:
+        stage.close()
+        stage.deleteLater()
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.DeferredDelete)
 
 
 def export_main(argv) -> int:
@@ -94,22 +105,25 @@ def export_main(argv) -> int:
         print(f"\rframe {i}/{n}", end="" if i < n else "\n", file=sys.stderr, flush=True)
 
     positions = None if args.step is None else [args.step]
-    from .gui.exporting import write_path
     try:
-        win = open_offscreen(scene, args.path, args.width)
-        if win.doc.model is None or win.doc.message:
-            return fail(f"the scene cannot be computed: {win.doc.message}")
-        if win.doc.path_name != args.path:
-            return fail(f"the {args.path} path is not available for this scene; its paths are "
-                        f"{', '.join(win.doc.model.available())}")
-        n = win.doc.path().n_positions
-        if positions is None and n > MAX_FRAMES:
-            return fail(f"the {args.path} path of this scene has {n:,} steps; an export writes at most "
-                        f"{MAX_FRAMES} at once: choose one with --step, or use a smaller scene")
-        files = write_path(win, out, args.format, args.width, positions, progress)
+        model = step_model(scene)
+    except ValueError as exc:
+        return fail(f"the scene cannot be computed: {exc}")
+    if args.path not in model.available():
+        return fail(f"the {args.path} path is not available for this scene; its paths are "
+                    f"{', '.join(model.available())}")
+    n = model.path(args.path).n_positions
+    if positions is None and n > MAX_FRAMES:
+        return fail(f"the {args.path} path of this scene has {n:,} steps; an export writes at most "
+                    f"{MAX_FRAMES} at once: choose one with --step, or use a smaller scene")
+    from PySide6 import QtWidgets
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["convviz-export"])
+    try:
+        files = render_path(model, args.path, out, args.format, args.width, positions, progress,
+                            scene.title, scene.text)
     except (ValueError, OSError, MemoryError, OverflowError) as exc:
         return fail(f"{exc}; nothing was written")
-    what = f"{files[0].name} ({len(positions or range(win.doc.path().n_positions))} frames)" \
+    what = f"{files[0].name} ({len(positions or range(n))} frames)" \
         if args.format == "gif" else f"{len(files)} {args.format.upper()} file(s)"
     print(f"wrote {what} to {out}", file=sys.stderr)
     return 0

@@ -93,3 +93,23 @@ def test_a_step_off_the_path_fails_and_writes_nothing(scene_file, tmp_path):
     r = run(scene_file, "--path", "db", "--step", 99, "--out", out, cwd=tmp_path)
     assert r.returncode == 2 and "step 99 is not on the db path" in r.stderr and "nothing was written" in r.stderr
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["gif", "svg"])
+def test_the_export_command_exits_0_through_the_interpreters_own_teardown(tmp_path, cl_engine, fmt):
+    # an atexit handler runs only when the process ends through Python's teardown (not os._exit);
+    # it writes last, after convviz's own handlers, so the exit code covers their teardown too
+    lesson = Path(__file__).resolve().parents[1] / "resources" / "lessons" / "002-stride-2-inserted-zeros.json"
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('teardown ran', file=sys.stderr))\n"
+            "from convviz.cli import main\n"
+            "sys.exit(main())\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    r = subprocess.run([sys.executable, "-c", code, "export", str(lesson), "--path", "dw", "--out",
+                        str(tmp_path / "out"), "--format", fmt, "--width", "400"], capture_output=True, text=True,
+                       env=env, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.rstrip().endswith("teardown ran"), r.stderr
+    # the dw path of this lesson has 10 steps
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == (["dw.gif"] if fmt == "gif" else [f"dw-{i:04d}.svg" for i in range(10)])

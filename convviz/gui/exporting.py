@@ -160,16 +160,29 @@ def copy_image(img: QtGui.QImage) -> None:
 
 
 def write_path(win, out, fmt: str = "png", width: int | None = None, positions=None, progress=None) -> list[Path]:
-    """Every step (or ``positions``) of the window's current path as numbered frames or one GIF.
+    """Every step (or ``positions``) of the window's current path; the window goes back to its step."""
+    doc = win.doc
+    keep = doc.position
 
-    ``progress(done, total)`` is called after each frame; returning False cancels
-    (ExportCancelled, nothing written). The window goes back to the step it was on.
+    def show(p: int) -> None:
+        doc.set_position(p)
+        QtWidgets.QApplication.processEvents()
+    try:
+        return write_frames(win.stage_area, show, doc.path_name, doc.path().n_positions, out, fmt, width,
+                            positions, progress)
+    finally:
+        doc.set_position(keep)
+
+
+def write_frames(stage: QtWidgets.QWidget, show, name: str, n: int, out, fmt: str = "png",
+                 width: int | None = None, positions=None, progress=None) -> list[Path]:
+    """Positions 0…n−1 (or ``positions``) of the path ``name`` as numbered frames or one GIF.
+
+    ``show(p)`` draws position ``p`` on ``stage`` (a StageView); ``progress(done, total)``
+    is called after each frame, and returning False cancels (ExportCancelled, nothing written).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    doc = win.doc
-    name, keep = doc.path_name, doc.position
-    n = doc.path().n_positions
     todo = list(range(n)) if positions is None else [int(p) for p in positions]
     bad = [p for p in todo if not 0 <= p < n]
     if bad:
@@ -177,28 +190,24 @@ def write_path(win, out, fmt: str = "png", width: int | None = None, positions=N
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    try:
-        with tempfile.TemporaryDirectory(dir=out, prefix=".convviz-export-") as tmp:
-            frames = []
-            for i, p in enumerate(todo):
-                doc.set_position(p)
-                QtWidgets.QApplication.processEvents()
-                stem = Path(tmp) / f"{name}-{p:04d}"
-                if fmt == "svg":
-                    save_stage_svg(win.stage_area, stem.with_suffix(".svg"), f"convviz — {name}, step {p}")
-                    frames.append(stem.with_suffix(".svg"))
-                else:
-                    save_stage_png(win.stage_area, stem.with_suffix(".png"), width)
-                    frames.append(stem.with_suffix(".png"))
-                if progress is not None and progress(i + 1, len(todo)) is False:
-                    raise ExportCancelled()
-            if fmt == "gif":
-                frames = [_gif(frames, Path(tmp) / f"{name}.gif")]
-            for f in frames:
-                shutil.move(str(f), out / f.name)
-                written.append(out / f.name)
-    finally:
-        doc.set_position(keep)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".convviz-export-") as tmp:
+        frames = []
+        for i, p in enumerate(todo):
+            show(p)
+            stem = Path(tmp) / f"{name}-{p:04d}"
+            if fmt == "svg":
+                save_stage_svg(stage, stem.with_suffix(".svg"), f"convviz — {name}, step {p}")
+                frames.append(stem.with_suffix(".svg"))
+            else:
+                save_stage_png(stage, stem.with_suffix(".png"), width)
+                frames.append(stem.with_suffix(".png"))
+            if progress is not None and progress(i + 1, len(todo)) is False:
+                raise ExportCancelled()
+        if fmt == "gif":
+            frames = [_gif(frames, Path(tmp) / f"{name}.gif")]
+        for f in frames:
+            shutil.move(str(f), out / f.name)
+            written.append(out / f.name)
     return written
 
 

@@ -1,7 +1,6 @@
 """The main window: editors on the left, the current stage's tensors in the middle, the player below."""
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ from .document import Document
 from .editors import CheckEditor, ChoiceEditor, NumberEditor, PaddingEditor, PairEditor, show_number, spin_box
 from .exporting import PathExportDialog, StepExportDialog
 from .keys import ClassroomKeys, guard_wheel
-from .legend import legend_html
+from .stage_view import StageView, role_scales
 from .tensorview import TensorView
 
 
@@ -248,7 +247,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._revealed, self._hidden_now = False, False
         self.setWindowTitle("convviz")
         self.setAcceptDrops(True)
-        self.views: list[TensorView] = []
         self._hover_source = None
         self._build_editors()
         self._build_centre()
@@ -456,39 +454,13 @@ class MainWindow(QtWidgets.QMainWindow):
             top.addWidget(w)
             w.valueChanged.connect(self._show_position)
         lay.addLayout(top)
-        # the stage area: what a composite export shows (no controls in it)
-        self.stage_area = QtWidgets.QWidget()
-        self.stage_area.setObjectName("stageArea")
-        self.stage_area.setAutoFillBackground(True)
-        area = QtWidgets.QVBoxLayout(self.stage_area)
-        area.setContentsMargins(0, 0, 0, 0)
-        self.stage_problem = QtWidgets.QLabel(wordWrap=True)
-        self.stage_problem.setObjectName("stageProblem")
-        self.stage_problem.setAccessibleName("problem")
-        self.stage_problem.hide()
-        area.addWidget(self.stage_problem)
-        self.stage_title = QtWidgets.QLabel()
-        area.addWidget(self.stage_title)
-        self.lesson_banner = QtWidgets.QLabel(wordWrap=True)
-        self.lesson_banner.setObjectName("lessonBanner")
-        self.lesson_banner.setAccessibleName("lesson")
-        self.lesson_banner.hide()
-        area.addWidget(self.lesson_banner)
-        self.stage_text = QtWidgets.QLabel(wordWrap=True)
-        area.addWidget(self.stage_text)
-        self.formula = QtWidgets.QLabel(wordWrap=True)
-        self.formula.setObjectName("formulaLine")
-        self.formula.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
-        area.addWidget(self.formula)
-        grid_host = QtWidgets.QWidget()            # takes the room small views leave: the text stays together
-        grid_host.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Expanding)
-        self.view_grid = QtWidgets.QGridLayout(grid_host)
-        self.view_grid.setContentsMargins(0, 0, 0, 0)
-        area.addWidget(grid_host, 1)
-        self.legend = QtWidgets.QLabel(legend_html(), wordWrap=True)
-        self.legend.setObjectName("legend")
-        self.legend.setAccessibleName("legend")
-        area.addWidget(self.legend)
+        # the stage: what a composite export shows (no controls in it); export draws the same widget
+        self.stage = StageView()
+        self.stage.hovered.connect(self._hover)
+        self.stage_area, self.views, self.view_grid = self.stage, self.stage.views, self.stage.view_grid
+        self.stage_problem, self.stage_title, self.lesson_banner = (self.stage.problem, self.stage.title,
+                                                                    self.stage.lesson_banner)
+        self.stage_text, self.formula, self.legend = self.stage.text, self.stage.formula, self.stage.legend
         lay.addWidget(self.stage_area, 1)
         self.player = StepPlayer(self.doc)
         lay.addWidget(self.player)
@@ -550,9 +522,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_changed(self):
         scene = self.doc.scene
-        self.lesson_banner.setText(f"<b>{html.escape(scene.title)}</b><br>{html.escape(scene.text)}"
-                                   if scene.title else "")     # a file's words are plain text
-        self.lesson_banner.setVisible(bool(scene.title))
+        self.stage.set_lesson(scene.title, scene.text)      # a file's words are plain text
         self.setWindowTitle(f"convviz — {scene.title}" if scene.title else "convviz")
         c = self.doc.pipeline.config
         t = self.doc.pipeline.tensors
@@ -631,11 +601,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_problem(self, message: str):
         """A problem shows in the editors and over the stage (seen in presentation mode too)."""
         self.problem_label.setText(("⚠ " + message + "  (the last good result stays on screen)") if message else "")
-        note = ("<br><i>Out of date: the views below still show the last scene that worked.</i>"
-                if self.stale else "")
-        self.stage_problem.setText(f"⚠ {html.escape(message)}{note}" if message else "")
-        self.stage_problem.setVisible(bool(message))
-        self._style_stage()
+        self.stage.set_problem(message, self.stale)
 
     def _refresh_canvas(self):
         t = self.doc.pipeline.tensors
@@ -685,11 +651,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _role_scales(self) -> dict[str, float]:
         """One colour scale per role across the whole path, so stepping never rescales."""
         if self._scales is None:
-            scales: dict[str, float] = {}
-            for stage in self.doc.path().stages:
-                for s in stage.tensors:
-                    scales[s.role] = max(scales.get(s.role, 0.0), float(np.abs(s.data).max(initial=0.0)))
-            self._scales = scales
+            self._scales = role_scales(self.doc.path())
         return self._scales
 
     def _show_position(self):
@@ -700,72 +662,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.path_selector.blockSignals(True)
         self.path_selector.setCurrentIndex(self.path_selector.findData(self.doc.path_name))
         self.path_selector.blockSignals(False)
-        path = self.doc.path()
-        si, k = path.position(self.doc.position)
-        stage = path.stages[si]
-        step = stage.step(k) if k is not None else None
         where = (id(self.doc.model), self.doc.path_name, self.doc.position)
         if where != getattr(self, "_where", None):           # a new step: its value starts hidden
             self._where, self._revealed = where, False
-        self.stage_title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}"
-                                 + ("  (out of date)" if self.stale else ""))
-        self.stage_text.setText(stage.text)
-        self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
-        shown = stage.tensors_at(k)
         self._hover_source = None
-        while len(self.views) < len(shown):
-            v = TensorView()
-            v.hovered.connect(lambda cell, v=v: self._hover(v, cell))
-            self.views.append(v)
-        for i, v in enumerate(self.views):
-            self.view_grid.removeWidget(v)
-            if i >= len(shown):
-                v.hide()
-        cols = 2 if len(shown) == 4 else min(3, len(shown))
-        scales = self._role_scales()
-        for i, s in enumerate(shown):
-            v = self.views[i]
-            v.show_values = self.values_action.isChecked()
-            v.colorblind = self.cb_action.isChecked()
-            v.font_scale = self.font_scale
-            index = self._plane_for(s, step)
-            v.set_tensor(s.role, s.data, s.label, index, s.signed, scales.get(s.role, 1.0))
-            v.setMaximumSize(v.max_panel_size(s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])))
-            v.clear_highlights()
-            if step is not None:
-                for role, cells in step.highlights.items():
-                    if role == s.role:
-                        v.set_highlights("target" if role == step.role or cells == [step.cell] else "field", cells)
-                if step.role == s.role and not step.writes:
-                    v.set_highlights("target", [step.cell])
-            self.view_grid.addWidget(v, i // cols, i % cols)
-            v.show()                    # after addWidget: reparenting hides a widget
-        self._stretch_grid(shown, cols)
-        self._hide_prediction(step, {s.role: self.views[i] for i, s in enumerate(shown)})
+        step = self.stage.show_step(self.doc.path(), self.doc.position, self._role_scales(),
+                                    plane=(self.sel_n.value(), self.sel_c.value()),
+                                    values=self.values_action.isChecked(), colorblind=self.cb_action.isChecked())
+        self._hide_prediction(step)
         self.player.refresh()
-
-    def _stretch_grid(self, shown, cols: int) -> None:
-        """Columns and rows share the stage in proportion to the cells they show (plus room for axes)."""
-        def hw(s):
-            return s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])
-        col_w, row_h = [0] * 8, [0] * 8
-        for i, s in enumerate(shown):
-            h, w = hw(s)
-            col_w[i % cols] = max(col_w[i % cols], min(w, 32) + 2)
-            row_h[i // cols] = max(row_h[i // cols], min(h, 32) + 2)
-        for k in range(8):
-            self.view_grid.setColumnStretch(k, col_w[k])
-            self.view_grid.setRowStretch(k, row_h[k])
-
-    def _plane_for(self, shown, step) -> tuple:
-        """Show the plane the step works in; else the chosen n and c."""
-        if step is not None:
-            cells = step.highlights.get(shown.role)
-            if cells:
-                return tuple(cells[0][:max(0, shown.data.ndim - 2)])
-        if shown.role in ("W", "W′", "dW", "dW_eff", "K", "K′", "W′ dilated"):
-            return (min(self.sel_c.value(), shown.data.shape[0] - 1), 0)
-        return (self.sel_n.value(), self.sel_c.value())
 
     # ------------------------------------------------------------ hover
 
@@ -968,20 +873,13 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.doc.step_by(1)
 
-    def _hide_prediction(self, step, views_by_role: dict) -> None:
+    def _hide_prediction(self, step) -> None:
         """Cover the cells this step writes and the result of its formula, until revealed."""
         self._hidden_now = False
         self.predict_badge.setVisible(self.predicting)
         if not self.predicting or self._revealed or step is None:
             return
-        cells = [c for c, _ in step.writes] if step.writes else [step.cell]
-        view = views_by_role.get(step.role)
-        if view is None:
-            return
-        view.set_hidden(cells)
-        head, sep, _ = step.formula.rpartition(" = ")
-        self.formula.setText(self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?"))
-        self._hidden_now = True
+        self._hidden_now = self.stage.hide_result(step)
 
     # ------------------------------------------------------------ presentation
 
@@ -1001,20 +899,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._show_position()
 
     def _style_stage(self) -> None:
-        def px(n: float) -> int:
-            return max(6, round(n * self.font_scale))
-        if getattr(self, "_styled_as", None) == (self.font_scale, self.stale):
-            return
-        self._styled_as = (self.font_scale, self.stale)
-        self.stage_title.setStyleSheet(f"font-size: {px(18)}px; font-weight: bold;")
-        self.lesson_banner.setStyleSheet(f"background: #fff8e1; border-left: {px(4)}px solid #f0a000;"
-                                         f" padding: {px(6)}px; font-size: {px(14)}px;")
-        self.stage_text.setStyleSheet(f"font-size: {px(14)}px;")
-        self.legend.setStyleSheet(f"font-size: {px(12)}px; color: #333333; padding: {px(2)}px;")
-        self.formula.setStyleSheet(f"font-family: monospace; font-size: {px(14)}px; padding: {px(6)}px;"
-                                   + (" background: #eeeeee; color: #8a8a8a;" if self.stale else " background: #f4f4f4;"))
-        self.stage_problem.setStyleSheet(f"background: #fdecea; color: #b00020; border-left: {px(5)}px solid #b00020;"
-                                         f" padding: {px(6)}px; font-size: {px(15)}px; font-weight: bold;")
+        self.stage.set_style(self.font_scale, self.stale)
 
     def scale_fonts(self, factor: float):
         self.font_scale = float(np.clip(self.font_scale * factor, 0.6, 3.0))

@@ -1,0 +1,186 @@
+"""The stage: what one step of a path looks like, shared by the window and the headless export.
+
+    StageView.show_step(path, position, scales)
+
+draws the problem box (over everything), the stage title, the lesson text, the stage's
+words, the formula with the live numbers, one TensorView heatmap per tensor of the step
+(one colour scale per role across the path: ``role_scales``) and the legend. It holds
+no state of the scene: the caller passes the core's Path and position each time.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from .legend import legend_html
+from .tensorview import TensorView
+
+KERNEL_ROLES = ("W", "W′", "dW", "dW_eff", "K", "K′", "W′ dilated")
+
+
+def role_scales(path) -> dict[str, float]:
+    """One colour scale per role across every stage of ``path``, so stepping never rescales."""
+    scales: dict[str, float] = {}
+    for stage in path.stages:
+        for s in stage.tensors:
+            scales[s.role] = max(scales.get(s.role, 0.0), float(np.abs(s.data).max(initial=0.0)))
+    return scales
+
+
+def plane_for(shown, step, n: int = 0, c: int = 0) -> tuple:
+    """The plane the step works in; else batch ``n`` and channel ``c`` (a kernel: filter ``c``)."""
+    if step is not None:
+        cells = step.highlights.get(shown.role)
+        if cells:
+            return tuple(cells[0][:max(0, shown.data.ndim - 2)])
+    if shown.role in KERNEL_ROLES:
+        return (min(c, shown.data.shape[0] - 1), 0)
+    return (n, c)
+
+
+class StageView(QtWidgets.QWidget):
+    """Titles, lesson, text, formula, the tensors of one step and the legend; no controls.
+
+    ``hovered(view, cell)`` passes on a view's hover (cell None when the mouse left it).
+    """
+
+    hovered = QtCore.Signal(object, object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("stageArea")
+        self.setAutoFillBackground(True)
+        self.font_scale, self.stale = 1.0, False
+        self.views: list[TensorView] = []
+        self._shown: list = []
+        area = QtWidgets.QVBoxLayout(self)
+        area.setContentsMargins(0, 0, 0, 0)
+        self.problem = QtWidgets.QLabel(wordWrap=True)
+        self.problem.setObjectName("stageProblem")
+        self.problem.setAccessibleName("problem")
+        self.problem.hide()
+        area.addWidget(self.problem)
+        self.title = QtWidgets.QLabel()
+        area.addWidget(self.title)
+        self.lesson_banner = QtWidgets.QLabel(wordWrap=True)
+        self.lesson_banner.setObjectName("lessonBanner")
+        self.lesson_banner.setAccessibleName("lesson")
+        self.lesson_banner.hide()
+        area.addWidget(self.lesson_banner)
+        self.text = QtWidgets.QLabel(wordWrap=True)
+        area.addWidget(self.text)
+        self.formula = QtWidgets.QLabel(wordWrap=True)
+        self.formula.setObjectName("formulaLine")
+        self.formula.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        area.addWidget(self.formula)
+        grid_host = QtWidgets.QWidget()            # takes the room small views leave: the text stays together
+        grid_host.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Expanding)
+        self.view_grid = QtWidgets.QGridLayout(grid_host)
+        self.view_grid.setContentsMargins(0, 0, 0, 0)
+        area.addWidget(grid_host, 1)
+        self.legend = QtWidgets.QLabel(legend_html(), wordWrap=True)
+        self.legend.setObjectName("legend")
+        self.legend.setAccessibleName("legend")
+        area.addWidget(self.legend)
+        self.set_style(1.0, False)
+
+    # ------------------------------------------------------------ words
+
+    def set_lesson(self, title: str, text: str) -> None:
+        """A lesson's title and text above the stage; nothing when ``title`` is empty (plain text)."""
+        self.lesson_banner.setText(f"<b>{html.escape(title)}</b><br>{html.escape(text)}" if title else "")
+        self.lesson_banner.setVisible(bool(title))
+
+    def set_problem(self, message: str, stale: bool) -> None:
+        """A problem over the stage, in words; ``stale``: the views show the last scene that worked."""
+        note = "<br><i>Out of date: the views below still show the last scene that worked.</i>" if stale else ""
+        self.problem.setText(f"⚠ {html.escape(message)}{note}" if message else "")
+        self.problem.setVisible(bool(message))
+        self.set_style(self.font_scale, stale)
+
+    def set_style(self, font_scale: float, stale: bool) -> None:
+        """Sizes of every word on the stage follow ``font_scale``; a stale formula is greyed."""
+        if getattr(self, "_styled_as", None) == (font_scale, stale):
+            return
+        self._styled_as = (font_scale, stale)
+        self.font_scale, self.stale = font_scale, stale
+
+        def px(n: float) -> int:
+            return max(6, round(n * font_scale))
+        self.title.setStyleSheet(f"font-size: {px(18)}px; font-weight: bold;")
+        self.lesson_banner.setStyleSheet(f"background: #fff8e1; border-left: {px(4)}px solid #f0a000;"
+                                         f" padding: {px(6)}px; font-size: {px(14)}px;")
+        self.text.setStyleSheet(f"font-size: {px(14)}px;")
+        self.legend.setStyleSheet(f"font-size: {px(12)}px; color: #333333; padding: {px(2)}px;")
+        self.formula.setStyleSheet(f"font-family: monospace; font-size: {px(14)}px; padding: {px(6)}px;"
+                                   + (" background: #eeeeee; color: #8a8a8a;" if stale else " background: #f4f4f4;"))
+        self.problem.setStyleSheet(f"background: #fdecea; color: #b00020; border-left: {px(5)}px solid #b00020;"
+                                   f" padding: {px(6)}px; font-size: {px(15)}px; font-weight: bold;")
+
+    # ------------------------------------------------------------ the step
+
+    def show_step(self, path, position: int, scales: dict[str, float], *, plane: tuple[int, int] = (0, 0),
+                  values: bool = True, colorblind: bool = False):
+        """Draw ``position`` of ``path`` (a core Path); returns its Step, None at a stage's overview."""
+        si, k = path.position(position)
+        stage = path.stages[si]
+        step = stage.step(k) if k is not None else None
+        self.title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}"
+                           + ("  (out of date)" if self.stale else ""))
+        self.text.setText(stage.text)
+        self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
+        shown = stage.tensors_at(k)
+        while len(self.views) < len(shown):
+            v = TensorView()
+            v.hovered.connect(lambda cell, v=v: self.hovered.emit(v, cell))
+            self.views.append(v)
+        for i, v in enumerate(self.views):
+            self.view_grid.removeWidget(v)
+            if i >= len(shown):
+                v.hide()
+        cols = 2 if len(shown) == 4 else min(3, len(shown))
+        for i, s in enumerate(shown):
+            v = self.views[i]
+            v.show_values = values
+            v.colorblind = colorblind
+            v.font_scale = self.font_scale
+            v.set_tensor(s.role, s.data, s.label, plane_for(s, step, *plane), s.signed, scales.get(s.role, 1.0))
+            v.setMaximumSize(v.max_panel_size(s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])))
+            v.clear_highlights()
+            if step is not None:
+                for role, cells in step.highlights.items():
+                    if role == s.role:
+                        v.set_highlights("target" if role == step.role or cells == [step.cell] else "field", cells)
+                if step.role == s.role and not step.writes:
+                    v.set_highlights("target", [step.cell])
+            self.view_grid.addWidget(v, i // cols, i % cols)
+            v.show()                    # after addWidget: reparenting hides a widget
+        self._shown = shown
+        self._stretch_grid(shown, cols)
+        return step
+
+    def hide_result(self, step) -> bool:
+        """Cover the cells ``step`` writes and the result of its formula; False if no view shows them."""
+        by_role = {s.role: self.views[i] for i, s in enumerate(self._shown)}
+        view = by_role.get(step.role)
+        if view is None:
+            return False
+        view.set_hidden([c for c, _ in step.writes] if step.writes else [step.cell])
+        head, sep, _ = step.formula.rpartition(" = ")
+        self.formula.setText(self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?"))
+        return True
+
+    def _stretch_grid(self, shown, cols: int) -> None:
+        """Columns and rows share the stage in proportion to the cells they show (plus room for axes)."""
+        def hw(s):
+            return s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])
+        col_w, row_h = [0] * 8, [0] * 8
+        for i, s in enumerate(shown):
+            h, w = hw(s)
+            col_w[i % cols] = max(col_w[i % cols], min(w, 32) + 2)
+            row_h[i // cols] = max(row_h[i // cols], min(h, 32) + 2)
+        for k in range(8):
+            self.view_grid.setColumnStretch(k, col_w[k])
+            self.view_grid.setRowStretch(k, row_h[k])
