@@ -74,8 +74,16 @@ def tap_support(spec: ConvSpec, w_shape, dz_shape, tap) -> dict[str, list[tuple]
     return {"X_pad": as_tuples(xs), "dZ": as_tuples(dzs)}
 
 
+class Cells(list):
+    """A list of cell tuples that keeps the (K, ndim) int array it came from in ``array``, so
+    a view outlining thousands of cells (a dW tap on a big image) need not rebuild it."""
+    array: np.ndarray
+
+
 def as_tuples(a: np.ndarray) -> list[tuple]:
-    return list(zip(*(col.tolist() for col in a.T)))
+    cells = Cells(zip(*(col.tolist() for col in a.T)))
+    cells.array = a
+    return cells
 
 
 def pool_window(spec: PoolSpec, a_shape, cell) -> list[tuple]:

@@ -228,7 +228,10 @@ class TensorView(QtWidgets.QWidget):
             if self.data.ndim == 1:
                 yx = np.array([(0, c[0]) for c in cells], np.int64)
             else:
-                arr = np.asarray(cells, np.int64).reshape(len(cells), -1)
+                arr = getattr(cells, "array", None)          # links.Cells: the array is at hand
+                if arr is None:
+                    arr = np.asarray(cells, np.int64)
+                arr = arr.reshape(len(cells), -1)
                 lead_n = max(0, self.data.ndim - 2)
                 keep = np.all(arr[:, :lead_n] == np.asarray(self.index[:lead_n], np.int64), axis=1)
                 yx = arr[keep][:, -2:]
