@@ -105,7 +105,7 @@ def _kind(cl, device) -> str:
     return "other"
 
 
-def try_device(cl, cand: Candidate, *, refresh: bool = False) -> bool:
+def try_device(cand: Candidate, *, refresh: bool = False) -> bool:
     """Qualify the device's kernels (cached); it works if any family passed."""
     from . import qualify
     try:
@@ -131,19 +131,19 @@ def _matches(cand: Candidate, wanted: str) -> int:
     return 1 if wanted in cand.label.lower() else 0
 
 
-def list_candidates(choice: Choice) -> object | None:
-    """Fill ``choice.candidates``; returns the pyopencl module, or None (with the reason)."""
+def list_candidates(choice: Choice) -> bool:
+    """Fill ``choice.candidates``; False (with the reason in the choice) when there are none."""
     prepare_icd_vendors()
     try:
         import pyopencl as cl
     except ImportError as exc:
         choice.reason = f"pyopencl cannot be imported ({exc})"
-        return None
+        return False
     try:
         platforms = cl.get_platforms()
     except Exception as exc:
         choice.reason = f"no OpenCL platform found ({str(exc).strip()})"
-        return None
+        return False
     for p in platforms:
         try:
             devices = p.get_devices()
@@ -153,15 +153,14 @@ def list_candidates(choice: Choice) -> object | None:
             choice.candidates.append(Candidate(p.name.strip(), d.name.strip(), _kind(cl, d), d))
     if not choice.candidates:
         choice.reason = "the OpenCL platforms list no devices"
-        return None
-    return cl
+        return False
+    return True
 
 
 def choose_device(*, refresh: bool = False) -> Choice:
     """List the devices, qualify them, and say why the winner won."""
     choice = Choice()
-    cl = list_candidates(choice)
-    if cl is None:
+    if not list_candidates(choice):
         return choice
     wanted = os.environ.get("CONVVIZ_DEVICE", "").strip().lower()
     if wanted:
@@ -173,7 +172,7 @@ def choose_device(*, refresh: bool = False) -> Choice:
                              f"the devices are: {', '.join(c.label for c in choice.candidates)}")
             return choice
         for c in matches:
-            if try_device(cl, c, refresh=refresh):
+            if try_device(c, refresh=refresh):
                 choice.chosen, choice.reason = c, f"CONVVIZ_DEVICE={wanted!r} asked for it"
                 return choice
         choice.reason = f"CONVVIZ_DEVICE={wanted!r} matches only devices that fail: " + "; ".join(
@@ -186,7 +185,7 @@ def choose_device(*, refresh: bool = False) -> Choice:
     tried = [c for c in choice.candidates if not c.simulator]
     # each device is qualified in child processes of its own: side by side, once per machine
     with ThreadPoolExecutor(max_workers=max(1, len(tried))) as pool:
-        works = list(pool.map(lambda c: try_device(cl, c, refresh=refresh), tried))
+        works = list(pool.map(lambda c: try_device(c, refresh=refresh), tried))
     usable = [c for c, ok in zip(tried, works) if ok]
     if not usable:
         choice.reason = "no OpenCL device works: " + ("; ".join(f"{c.label}: {c.why}" for c in tried)

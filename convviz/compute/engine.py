@@ -53,13 +53,14 @@ def kernel_source(name: str) -> str:
     return source
 
 
-def program_variants(name: str, vw: int = 16) -> list[dict]:
-    """The compile-time constants each program of ``name`` is ever built with."""
+def program_variants(name: str) -> list[dict]:
+    """The compile-time constants each program of ``name`` is ever built with (besides the
+    vector width, which :meth:`ClEngine.program` adds)."""
     if name == "conv2d_forward":
-        return [dict(VW=vw, COB=c, **ks) for c in (1, FWD_COB) for ks in ({}, {"KS": UNROLLED_KERNEL})]
+        return [dict(COB=c, **ks) for c in (1, FWD_COB) for ks in ({}, {"KS": UNROLLED_KERNEL})]
     if name == "conv2d_dw":
-        return [dict(VW=vw, COB=1, JB=DW_ROW_TAPS), dict(VW=vw, COB=DW_COB, JB=DW_ROW_TAPS),
-                dict(VW=vw, COB=1, KS=UNROLLED_KERNEL), dict(VW=vw, COB=DW_COB_SQUARE, KS=UNROLLED_KERNEL)]
+        return [dict(COB=1, JB=DW_ROW_TAPS), dict(COB=DW_COB, JB=DW_ROW_TAPS),
+                dict(COB=1, KS=UNROLLED_KERNEL), dict(COB=DW_COB_SQUARE, KS=UNROLLED_KERNEL)]
     return [{}]
 
 
@@ -108,8 +109,8 @@ class ClEngine:
     name = "opencl"
 
     def __init__(self, choice: Choice | None = None, verdicts: dict | None = None):
-        """``verdicts``: family -> (ok, why, vector width) from qualification; None trusts
-        every family at full width (the qualification child itself, and tests)."""
+        """``verdicts``: family -> {"ok", "why", "vw"} from qualification; None trusts every
+        family at full width (the qualification child itself, and tests)."""
         import pyopencl as cl
         import pyopencl.tools
 
@@ -193,7 +194,6 @@ class ClEngine:
             if name in self.unusable:
                 continue
             for defines in program_variants(name):
-                defines.pop("VW", None)
                 try:
                     self.program(name, **defines)
                 except OpenCLError:
