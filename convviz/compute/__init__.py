@@ -84,7 +84,7 @@ def opencl_engine():
         return _engine
 
 
-def prepare_in_background(done=None) -> None:
+def prepare_in_background() -> None:
     """Open the engine and build its programs on a thread (the window's start): until then,
     automatic mode computes with numpy instead of waiting for qualification or a build."""
     global _background
@@ -94,8 +94,6 @@ def prepare_in_background(done=None) -> None:
         if engine is not None:
             engine.build_all()          # no lock: it only builds, and nothing uses it yet
         _warm.set()
-        if done is not None:
-            done()
     if _background is None:
         _background = threading.Thread(target=work, name="convviz-opencl", daemon=True)
         _background.start()

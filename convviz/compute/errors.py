@@ -89,4 +89,4 @@ def inject(stage: str, name: str) -> None:
     if stage == "launch":
         raise cl.RuntimeError(f"clEnqueueNDRangeKernel failed: OUT_OF_RESOURCES (injected fault in {name})")
     if stage == "alloc":
-        raise cl.MemoryError(f"clCreateBuffer failed: MEM_OBJECT_ALLOCATION_FAILURE (injected fault)")
+        raise cl.MemoryError("clCreateBuffer failed: MEM_OBJECT_ALLOCATION_FAILURE (injected fault)")

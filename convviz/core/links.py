@@ -62,7 +62,7 @@ def tap_support_arrays(spec: ConvSpec, w_shape, dz_shape, tap) -> tuple[np.ndarr
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
     n, i, j = (a.ravel() for a in np.meshgrid(np.arange(dz_shape[0]), np.arange(dz_shape[2]),
                                                 np.arange(dz_shape[3]), indexing="ij"))
-    rows, cols = reads(i, m + 1, sh, dh)[m], reads(j, nn + 1, sw, dw)[nn]     # tap (m, n′) of each window
+    rows, cols = sh * i + dh * m, sw * j + dw * nn      # tap (m, n′) of each window: geometry.reads
     xs = np.stack([n, np.full_like(n, g * cin_g + c), rows, cols], axis=1)
     dzs = np.stack([n, np.full_like(n, q), i, j], axis=1)
     return xs, dzs

@@ -201,11 +201,6 @@ def to_float32(arr: np.ndarray, name: str, *, finite: bool = True) -> np.ndarray
     return out
 
 
-def as_float32(a, name: str, *, finite: bool = True) -> np.ndarray:
-    """Convert to a C-contiguous float32 array; reject empty, complex and non-finite input."""
-    return to_float32(real_array(a, name), name, finite=finite)
-
-
 def _four_d(arr: np.ndarray, name: str, layout: str, hint: str) -> None:
     if arr.ndim != 4:
         raise ValueError(f"{name} must be a 4-D array {layout}; got shape {arr.shape}. {hint}")

@@ -31,10 +31,10 @@ def keep_damaged(path: Path) -> Path | None:
     return backup
 
 
-def make_window(scene_path=None, fresh: bool = False, ask_restore=None, scene=None, autosave: bool = True):
+def make_window(fresh: bool = False, ask_restore=None, scene=None, autosave: bool = True):
     """Build the main window as ``convviz`` does. ``ask_restore(path) -> bool`` decides on a crash's autosave.
 
-    ``scene`` (already loaded) or ``scene_path`` opens a scene; else the autosave is
+    ``scene`` (already loaded) opens a scene; else the autosave is
     restored unless ``fresh``. A damaged autosave is kept as a backup and never stops a
     start. Without ``autosave`` (screenshots) the autosave is neither read nor written.
     """
@@ -49,12 +49,7 @@ def make_window(scene_path=None, fresh: bool = False, ask_restore=None, scene=No
     settings = QtCore.QSettings()
     autosave_path = data_dir() / "autosave.json" if autosave else None
     problem, restored = "", False
-    if scene is None and scene_path:
-        try:
-            scene = load_scene(scene_path)
-        except ValueError as exc:
-            problem = f"{Path(scene_path).name}: {exc}"
-    elif scene is None and not fresh and autosave_path is not None and autosave_path.exists():
+    if scene is None and not fresh and autosave_path is not None and autosave_path.exists():
         crashed = str(settings.value("clean_exit", "1")) == "0"
         restore = True
         if crashed:

@@ -264,7 +264,7 @@ def _shared_palette(frames):
 class StepExportDialog(QtWidgets.QDialog):
     """Format and size of a composite picture of the step."""
 
-    def __init__(self, parent=None, screen_width: int = DEFAULT_WIDTH):
+    def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Export the step")
         form = QtWidgets.QFormLayout(self)

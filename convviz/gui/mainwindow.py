@@ -27,7 +27,6 @@ from .stage_view import StageView, role_scales
 from .tensorview import TensorView
 
 
-_spin = spin_box
 
 
 class StepPlayer(QtWidgets.QWidget):
@@ -155,7 +154,7 @@ class InputCanvas(TensorView):
         changed = self._paint_at(pos)
         self.erase = erase
         if changed:
-            self.stroke_moved.emit(self.array.copy(), self.target_name)
+            self.stroke_moved.emit(self.array, self.target_name)     # Document.edit keeps a copy
 
     def eventFilter(self, obj, ev):
         t = ev.type()
@@ -201,7 +200,7 @@ class ImageImportDialog(QtWidgets.QDialog):
         iw, ih = image_size
         form = QtWidgets.QFormLayout(self)
         form.addRow(QtWidgets.QLabel(f"<b>{name}</b>: {iw}×{ih} px"))
-        self.h, self.w = _spin(1, 1024, int(input_hw[0]), "rows of the input"), _spin(1, 1024, int(input_hw[1]),
+        self.h, self.w = spin_box(1, 1024, int(input_hw[0]), "rows of the input"), spin_box(1, 1024, int(input_hw[1]),
                                                                                          "columns of the input")
         size_row = QtWidgets.QHBoxLayout()
         size_row.addWidget(self.h)
@@ -240,7 +239,6 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.doc = doc
         self.settings = settings
-        self.autosave_path = autosave_path
         self.file_path: Path | None = None
         self.font_scale = 1.0
         self.presenting = False
@@ -307,7 +305,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.paint_on.currentIndexChanged.connect(self._refresh_canvas)
         self.brush = QtWidgets.QDoubleSpinBox(minimum=-9, maximum=9, value=1.0, singleStep=0.25, toolTip="brush value")
         self.brush.valueChanged.connect(lambda v: setattr(self.canvas, "brush_value", v))
-        self.brush_size = _spin(1, 9, 1, "brush size (cells)")
+        self.brush_size = spin_box(1, 9, 1, "brush size (cells)")
         self.brush_size.valueChanged.connect(lambda v: setattr(self.canvas, "brush_size", v))
         self.erase = QtWidgets.QCheckBox("erase")
         self.erase.toggled.connect(lambda v: setattr(self.canvas, "erase", v))
@@ -327,8 +325,8 @@ class MainWindow(QtWidgets.QMainWindow):
         g.addWidget(self.input_preset, 3, 0, 1, 2)
         g.addWidget(clear, 3, 2)
         g.addWidget(fill, 3, 3)
-        self.size_h, self.size_w = _spin(1, MAX_SIDE, 8, "input height"), _spin(1, MAX_SIDE, 8, "input width")
-        self.channels, self.batch = _spin(1, MAX_VALUES, 1, "input channels"), _spin(1, MAX_VALUES, 1, "batch size")
+        self.size_h, self.size_w = spin_box(1, MAX_SIDE, 8, "input height"), spin_box(1, MAX_SIDE, 8, "input width")
+        self.channels, self.batch = spin_box(1, MAX_VALUES, 1, "input channels"), spin_box(1, MAX_VALUES, 1, "batch size")
         for i, (lab, w) in enumerate((("H", self.size_h), ("W", self.size_w), ("Cin", self.channels),
                                       ("N", self.batch))):
             g.addWidget(QtWidgets.QLabel(lab), 4 + i // 2, (i % 2) * 2)
@@ -347,10 +345,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.kernel_table.verticalHeader().setDefaultSectionSize(26)
         self.kernel_table.itemChanged.connect(self._kernel_cell_edited)
         g.addWidget(self.kernel_table, 0, 0, 1, 4)
-        self.kh, self.kw = _spin(1, MAX_SIDE, 3, "kernel height"), _spin(1, MAX_SIDE, 3, "kernel width")
-        self.cout = _spin(1, MAX_VALUES, 1, "output channels (filters)")
-        self.kq = _spin(0, MAX_VALUES - 1, 0, "which filter q is shown")
-        self.kc = _spin(0, MAX_VALUES - 1, 0, "which input channel c")
+        self.kh, self.kw = spin_box(1, MAX_SIDE, 3, "kernel height"), spin_box(1, MAX_SIDE, 3, "kernel width")
+        self.cout = spin_box(1, MAX_VALUES, 1, "output channels (filters)")
+        self.kq = spin_box(0, MAX_VALUES - 1, 0, "which filter q is shown")
+        self.kc = spin_box(0, MAX_VALUES - 1, 0, "which input channel c")
         self.kernel_preset = QtWidgets.QComboBox()
         self.kernel_preset.addItems(["preset…"] + list(presets.KERNELS))
         self.kernel_preset.activated.connect(self._apply_kernel_preset)
@@ -384,11 +382,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                                     "the target T; given: paint dP")}
         self.param_editors = eds
         self.stride, self.dilation = eds["stride"].spin_h, eds["dilation"].spin_h     # the spin boxes themselves
-        self.padding, self.padding_kind = eds["padding"].number, eds["padding"].mode
-        self.mode, self.groups, self.true_conv = eds["padding_mode"].combo, eds["groups"].spin, \
-            eds["true_convolution"].check
-        self.activation, self.pool, self.loss = eds["activation"].combo, eds["pool"].combo, eds["loss"].combo
-        self.pool_k = eds["pool_kernel"].spin_h
+        self.padding, self.mode = eds["padding"].number, eds["padding_mode"].combo
+        self.activation, self.loss = eds["activation"].combo, eds["loss"].combo
         f.addRow("stride", eds["stride"])
         f.addRow("padding", eds["padding"])
         f.addRow("pad with", eds["padding_mode"])
@@ -447,7 +442,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.predict_badge.setStyleSheet("color: #6a1b9a; font-weight: bold;")
         self.predict_badge.hide()
         top.addWidget(self.predict_badge)
-        self.sel_n, self.sel_c = _spin(0, 15, 0, "batch index shown"), _spin(0, 31, 0, "channel shown")
+        self.sel_n, self.sel_c = spin_box(0, 15, 0, "batch index shown"), spin_box(0, 31, 0, "channel shown")
         for lab, w in (("n", self.sel_n), ("c", self.sel_c)):
             w.setFocusPolicy(QtCore.Qt.ClickFocus)          # arrow keys belong to the player
             top.addWidget(QtWidgets.QLabel(lab))
@@ -457,7 +452,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # the stage: what a composite export shows (no controls in it); export draws the same widget
         self.stage = StageView()
         self.stage.hovered.connect(self._hover)
-        self.stage_area, self.views, self.view_grid = self.stage, self.stage.views, self.stage.view_grid
+        self.stage_area, self.views = self.stage, self.stage.views
         self.stage_problem, self.stage_title, self.lesson_banner = (self.stage.problem, self.stage.title,
                                                                     self.stage.lesson_banner)
         self.stage_text, self.formula, self.legend = self.stage.text, self.stage.formula, self.stage.legend
@@ -1076,7 +1071,7 @@ class MainWindow(QtWidgets.QMainWindow):
             raise ValueError(f"a step exports as png or svg, not {fmt!r}")
 
     def export_step_dialog(self):
-        dialog = StepExportDialog(self, self.stage_area.width())
+        dialog = StepExportDialog(self)
         if dialog.exec() != QtWidgets.QDialog.Accepted:
             return
         fmt, width, dpi = dialog.choice()
