@@ -1,0 +1,77 @@
+"""Sums over channels and samples, split into the subtotals the small multiples show.
+
+Z[n,q,i,j] adds one window per input channel of q's group (and the bias); dX[n,c,y,x]
+adds one flipped window per output channel of c's group; dW[q,c,m,n′] and db[q] add one
+term per sample. Each panel of the view shows one channel or sample with its subtotal,
+and the formula line adds the subtotals up to the value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import links
+from .geometry import ConvSpec
+from .three_ways import dw_three_ways, dx_three_ways
+
+
+@dataclass(frozen=True)
+class Subtotal:
+    axis: str            # "c" (input channel), "q" (output channel) or "n" (sample)
+    index: int           # the channel or sample, as stored in the tensor
+    value: float
+    n_terms: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.axis}={self.index}"
+
+
+def _by(keys, values, axis: str) -> list[Subtotal]:
+    sums: dict[int, list] = {}
+    for k, v in zip(keys, values):
+        sums.setdefault(int(k), []).append(np.float64(v))
+    return [Subtotal(axis, k, float(sum(v)), len(v)) for k, v in sorted(sums.items())]
+
+
+def forward(spec: ConvSpec, x_pad: np.ndarray, w_eff: np.ndarray, x_hw, cell) -> list[Subtotal]:
+    """Z[cell] without its bias, one subtotal per input channel of the group."""
+    rf = links.receptive_field(spec, w_eff.shape, x_hw, cell)
+    products = [np.float64(x_pad[a]) * np.float64(w_eff[t]) for a, t in zip(rf["X_pad"], rf["W"])]
+    return _by([a[1] for a in rf["X_pad"]], products, "c")
+
+
+def dx(spec: ConvSpec, w_eff: np.ndarray, dz: np.ndarray, x_hw, cell) -> list[Subtotal]:
+    """dX[cell], one subtotal per output channel q of the cell's group."""
+    tw = dx_three_ways(spec, w_eff, dz, x_hw, cell)
+    return _by([p.a_cell[1] for p in tw.gather], [p.value for p in tw.gather], "q") or \
+        [Subtotal("q", q, 0.0, 0) for q in _group_out(spec, w_eff.shape, cell[1])]
+
+
+def dw(spec: ConvSpec, w_shape, x_pad: np.ndarray, dz: np.ndarray, tap) -> list[Subtotal]:
+    """dW_eff[tap], one subtotal per sample."""
+    shift = dw_three_ways(spec, w_shape, x_pad, dz, tap)["shift"]
+    return _by([p.b_cell[0] for p in shift], [p.value for p in shift], "n")
+
+
+def db(dz: np.ndarray, q: int) -> list[Subtotal]:
+    """db[q] = Σ_n Σ_i Σ_j dZ[n, q, i, j], one subtotal per sample."""
+    return [Subtotal("n", n, float(dz[n, q].astype(np.float64).sum()), dz[n, q].size) for n in range(dz.shape[0])]
+
+
+def _group_out(spec: ConvSpec, w_shape, c: int) -> range:
+    cout, cin_g = w_shape[:2]
+    g = c // cin_g
+    cout_g = cout // spec.groups
+    return range(g * cout_g, (g + 1) * cout_g)
+
+
+def formula(lhs: str, subtotals: list[Subtotal], value: float, fmt, constant: float | None = None,
+            constant_label: str = "b") -> str:
+    """'Z[0,1,2,2] = [c=0] (−9) + [c=1] 10 + [c=2] 5 = 6': the subtotals adding up to the
+    value; ``fmt`` writes a number as the formula lines do."""
+    parts = [f"[{s.label}] {fmt(s.value)}" for s in subtotals]
+    if constant is not None:
+        parts.append(f"[{constant_label}] {fmt(constant)}")
+    return f"{lhs} = {' + '.join(parts) if parts else '0'} = {fmt(value)}"
