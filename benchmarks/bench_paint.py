@@ -64,16 +64,16 @@ def settle(app, counter: PaintCounter, views) -> None:
 
 def drive(win: MainWindow, n_moves: int, wait_views: bool = True) -> list[float]:
     app = QtWidgets.QApplication.instance()
-    canvas, vp = win.canvas, win.canvas.glw.viewport()
+    canvas, vp = win.editors.input.canvas, win.editors.input.canvas.glw.viewport()
     h, w = win.doc.pipeline.tensors.x.shape[2:]
     counter = PaintCounter()
-    win.brush.setValue(0.25 + (win.brush.value() + 0.25) % 2)    # a value new to every cell it crosses
+    win.editors.input.brush.setValue(0.25 + (win.editors.input.brush.value() + 0.25) % 2)    # a value new to every cell it crosses
     mouse(QtCore.QEvent.MouseButtonPress, vp, cell_point(canvas, h // 4, 2), QtCore.Qt.LeftButton)
     app.processEvents()
     times = []
     for i in range(n_moves):
         y, x = h // 4 + ((i + 1) // (w - 4)) % (h // 2), 2 + (i + 1) % (w - 4)   # a new cell each move
-        views = [v.glw.viewport() for v in win.views + [win.output_view, canvas]
+        views = [v.glw.viewport() for v in win.stage.views + [win.editors.output_view, canvas]
                  if not v.glw.viewport().visibleRegion().isEmpty()]      # on screen, not scrolled away
         for v in views:
             v.installEventFilter(counter)
@@ -85,7 +85,7 @@ def drive(win: MainWindow, n_moves: int, wait_views: bool = True) -> list[float]
         if wait_views:
             missing = [v for v in views if id(v) not in counter.painted]
             if missing:
-                names = {id(v.glw.viewport()): v.role for v in win.views + [win.output_view, canvas]}
+                names = {id(v.glw.viewport()): v.role for v in win.stage.views + [win.editors.output_view, canvas]}
                 sys.exit(f"bench_paint: {', '.join(names[id(v)] for v in missing)} did not repaint after "
                          f"mouse move {i} to {(y, x)}")
         for v in views:
@@ -122,7 +122,7 @@ def main() -> None:
         win = window_for(64, path, position)
         drive(win, 10)                                   # warm-up
         times = drive(win, 120)
-        n_views = sum(v.isVisible() for v in win.views)
+        n_views = sum(v.isVisible() for v in win.stage.views)
         report(f"64×64, {path} ({n_views} views + input)", times)
         win.close()
     win = window_for(1024, "forward", 1)

@@ -132,7 +132,7 @@ def test_the_screenshot_waits_for_the_computation(env, qtbot):
     assert win.doc.busy                               # the computation runs on the worker
     screenshot(win, str(env / "s.png"), "forward", 0)
     assert not win.doc.busy and win.doc.model is not None
-    shapes = [v.data.shape for v in win.views if v.isVisible()]
+    shapes = [v.data.shape for v in win.stage.views if v.isVisible()]
     assert (1, 1, 258, 258) in shapes and (1, 1, 256, 256) in shapes       # X_pad and Z, by hand
     assert (env / "s.png").stat().st_size > 0
 
@@ -155,7 +155,7 @@ def test_a_hostile_file_leaves_the_window_unchanged_and_says_why(window, env, mo
             continue
         f = env / "hostile.json"
         f.write_text(json.dumps(mutated(field, value)))
-        assert not window.open_path(f), name
+        assert not window.files.open_path(f), name
         assert file_words(name, words) in said[-1] and "unchanged" in said[-1].splitlines()[0], name
         assert not Qt_might_be_rich(said[-1])
     assert window.doc.snapshot() == before
@@ -170,14 +170,14 @@ def test_titles_texts_and_messages_from_files_are_plain_text(window, env):
     scene = lessons.forward_stride()
     scene.title, scene.text = IMG, IMG + " & <b>bold</b>"
     scene.save(env / "html.json")
-    assert window.open_path(env / "html.json", ask=False)
-    banner = window.lesson_banner
+    assert window.files.open_path(env / "html.json", ask=False)
+    banner = window.stage.lesson_banner
     assert IMG not in banner.text() and "&lt;img" in banner.text()        # escaped: shown, not drawn
     label = QtWidgets.QLabel()
     label.setText(banner.text())
     assert "<img" in QtGui_plain(label.text())
     window.doc.problem.emit(IMG)
-    assert window.problem_label.textFormat() == QtCore.Qt.PlainText
+    assert window.editors.problem_label.textFormat() == QtCore.Qt.PlainText
     window.grab()                                                          # drawn without a crash
 
 
@@ -255,7 +255,7 @@ def test_a_damaged_autosave_is_kept_aside_and_never_stops_a_start(env, qtbot, co
     qtbot.addWidget(win)
     kept = list(data.glob("autosave-damaged-*.json"))
     assert len(kept) == 1 and kept[0].read_text() == content
-    assert "kept as " + kept[0].name in win.problem_label.text()
+    assert "kept as " + kept[0].name in win.editors.problem_label.text()
     win.doc.edit("stride", config={"stride": (2, 2)})
     win.doc._autosaver.flush()
     assert load_scene(data / "autosave.json").config.stride == (2, 2)
@@ -277,7 +277,7 @@ def test_an_autosave_the_window_cannot_show_is_kept_aside_too(env, qtbot, monkey
     monkeypatch.setattr(MainWindow, "_on_changed", on_changed)
     win = make_window(ask_restore=lambda p: True)
     qtbot.addWidget(win)
-    assert win.doc.scene.title == "" and "a view failed; it is kept as autosave-damaged-" in win.problem_label.text()
+    assert win.doc.scene.title == "" and "a view failed; it is kept as autosave-damaged-" in win.editors.problem_label.text()
     assert len(list((env / "data").glob("autosave-damaged-*.json"))) == 1
 
 
@@ -290,7 +290,7 @@ def test_an_autosave_with_an_html_title_restores_as_plain_text(env, qtbot):
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    assert win.doc.scene.title == IMG and "&lt;img" in win.lesson_banner.text()
+    assert win.doc.scene.title == IMG and "&lt;img" in win.stage.lesson_banner.text()
 
 
 # ------------------------------------------------------------ fuzz: mutated lessons through every entry

@@ -85,7 +85,7 @@ def make_window(fresh: bool = False, ask_restore=None, scene=None, autosave: boo
         win.restoreGeometry(settings.value("geometry"))
         win.restoreState(settings.value("state"))
     if problem:
-        win._on_problem(problem + " — showing the default scene instead")
+        win.show_problem(problem + " — showing the default scene instead")
     return win
 
 
@@ -182,7 +182,7 @@ def _report_opencl_when_ready(win) -> None:
         if not compute.ready():
             QtCore.QTimer.singleShot(250, check)
             return
-        win.status_backend.setText(compute.describe(win.doc.backend))
+        win.busy.backend.setText(compute.describe(win.doc.backend))
         note = compute.crash_note()
         if note:
             win.statusBar().showMessage("⚠ " + note, 30000)

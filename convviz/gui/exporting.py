@@ -168,7 +168,7 @@ def write_path(win, out, fmt: str = "png", width: int | None = None, positions=N
         doc.set_position(p)
         QtWidgets.QApplication.processEvents()
     try:
-        return write_frames(win.stage_area, show, doc.path_name, doc.path().n_positions, out, fmt, width,
+        return write_frames(win.stage, show, doc.path_name, doc.path().n_positions, out, fmt, width,
                             positions, progress)
     finally:
         doc.set_position(keep)

@@ -29,15 +29,41 @@ def role_scales(path) -> dict[str, float]:
     return scales
 
 
-def plane_for(shown, step, n: int = 0, c: int = 0) -> tuple:
-    """The plane the step works in; else batch ``n`` and channel ``c`` (a kernel: filter ``c``)."""
-    if step is not None:
-        cells = step.highlights.get(shown.role)
-        if cells:
-            return tuple(cells[0][:max(0, shown.data.ndim - 2)])
-    if shown.role in KERNEL_ROLES:
-        return (min(c, shown.data.shape[0] - 1), 0)
-    return (n, c)
+def _is_kernel(shown) -> bool:
+    return shown.role in KERNEL_ROLES
+
+
+def plane_for(shown, step, n: int = 0, c: int = 0, follow: bool = True) -> tuple:
+    """The plane of ``shown`` on screen for sample ``n`` and channel ``c``, within its shape.
+
+    ``follow``: a tensor the step highlights shows the plane of its first highlighted cell.
+    Otherwise a 4-D activation shows [n, c], a 4-D kernel filter c in the input channel the
+    step reads for that filter (else 0); other tensors the step's plane, else [n, c].
+    """
+    lead = shown.data.shape[:max(0, shown.data.ndim - 2)]
+    cells = step.highlights.get(shown.role, []) if step is not None else []
+    if cells and (follow or len(lead) != 2):
+        index = tuple(cells[0][:len(lead)])
+    elif len(lead) == 2 and _is_kernel(shown):
+        q = min(c, lead[0] - 1)
+        index = (q, next((cell[1] for cell in cells if cell[0] == q), 0))
+    else:
+        index = (n, c)
+    return tuple(min(i, s - 1) for i, s in zip(index, lead))
+
+
+def step_plane(step, n: int, c: int) -> tuple[int, int]:
+    """(n, c) of the cell ``step`` writes (a kernel cell gives its filter as c); else (n, c) as given."""
+    if step is None or len(step.cell) != 4:
+        return n, c
+    return (n, step.cell[0]) if step.role in KERNEL_ROLES else (step.cell[0], step.cell[1])
+
+
+def plane_ranges(shown) -> tuple[int, int]:
+    """How many samples and channels the 4-D tensors in ``shown`` have (a kernel's filters count as channels)."""
+    ns = [s.data.shape[0] for s in shown if s.data.ndim == 4 and not _is_kernel(s)]
+    cs = [s.data.shape[0] if _is_kernel(s) else s.data.shape[1] for s in shown if s.data.ndim == 4]
+    return max(ns, default=1), max(cs, default=1)
 
 
 class StageView(QtWidgets.QWidget):
@@ -54,6 +80,7 @@ class StageView(QtWidgets.QWidget):
         self.setAutoFillBackground(True)
         self.font_scale, self.stale = 1.0, False
         self.views: list[TensorView] = []
+        self.plane, self.plane_ranges = (0, 0), (1, 1)
         self._shown: list = []
         area = QtWidgets.QVBoxLayout(self)
         area.setContentsMargins(0, 0, 0, 0)
@@ -122,11 +149,17 @@ class StageView(QtWidgets.QWidget):
     # ------------------------------------------------------------ the step
 
     def show_step(self, path, position: int, scales: dict[str, float], *, plane: tuple[int, int] = (0, 0),
-                  values: bool = True, colorblind: bool = False):
-        """Draw ``position`` of ``path`` (a core Path); returns its Step, None at a stage's overview."""
+                  follow: bool = True, values: bool = True, colorblind: bool = False):
+        """Draw ``position`` of ``path`` (a core Path); returns its Step, None at a stage's overview.
+
+        ``plane`` (n, c) is the sample and channel the views show (``plane_for``); with ``follow``
+        the views a step highlights show the step's planes instead. ``self.plane`` is (n, c) of
+        the cell the step writes (else ``plane``), ``self.plane_ranges`` how many there are.
+        """
         si, k = path.position(position)
         stage = path.stages[si]
         step = stage.step(k) if k is not None else None
+        self.plane = step_plane(step, *plane) if follow else tuple(plane)
         self.title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}"
                            + ("  (out of date)" if self.stale else ""))
         self.text.setText(stage.text)
@@ -146,7 +179,8 @@ class StageView(QtWidgets.QWidget):
             v.show_values = values
             v.colorblind = colorblind
             v.font_scale = self.font_scale
-            v.set_tensor(s.role, s.data, s.label, plane_for(s, step, *plane), s.signed, scales.get(s.role, 1.0))
+            v.set_tensor(s.role, s.data, s.label, plane_for(s, step, *plane, follow), s.signed,
+                         scales.get(s.role, 1.0))
             v.setMaximumSize(v.max_panel_size(s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])))
             v.clear_highlights()
             if step is not None:
@@ -158,6 +192,7 @@ class StageView(QtWidgets.QWidget):
             self.view_grid.addWidget(v, i // cols, i % cols)
             v.show()                    # after addWidget: reparenting hides a widget
         self._shown = shown
+        self.plane_ranges = plane_ranges(shown)
         self._stretch_grid(shown, cols)
         return step
 

@@ -33,7 +33,7 @@ def test_the_composite_png_has_the_requested_size_and_is_not_blank(window, tmp_p
     window.doc.set_path("forward")
     window.doc.set_position(3)
     out = tmp_path / "step.png"
-    window.export_step(out, width=width, dpi=dpi)
+    window.exports.export_step(out, width=width, dpi=dpi)
     img = QtGui.QImage(str(out))
     assert img.width() == width and img.height() > width / 4
     if dpi:
@@ -48,21 +48,21 @@ def test_the_composite_svg_holds_every_tensor_of_the_step_and_the_formula(window
     window.doc.set_path(path)
     window.doc.set_position(position)
     out = tmp_path / "step.svg"
-    window.export_step(out)
+    window.exports.export_step(out)
     texts = " ".join(_svg_texts(out))
     labels = _shown_labels(window)
     assert len(labels) >= 2
     for label in labels:
         assert label in texts, label
-    assert window.stage_title.text() in texts
-    last_formula_line = window.formula.text().splitlines()[-1]
+    assert window.stage.title.text() in texts
+    last_formula_line = window.stage.formula.text().splitlines()[-1]
     assert last_formula_line.split(" = ")[0] in texts
 
 
 def test_right_click_exports_one_view_as_png_or_svg(window, tmp_path):
     window.doc.set_path("forward")
     window.doc.set_position(1)
-    view = next(v for v in window.views if v.role == "Z")
+    view = next(v for v in window.stage.views if v.role == "Z")
     actions = [a.text() for a in view.context_menu().actions()]
     assert actions == ["Export view as PNG…", "Export view as SVG…", "Copy view"]
     view.export(tmp_path / "z.png", width=800)
@@ -75,10 +75,10 @@ def test_right_click_exports_one_view_as_png_or_svg(window, tmp_path):
 
 
 def test_the_step_and_the_pytorch_code_go_to_the_clipboard(window):
-    window.copy_step()
+    window.exports.copy_step()
     img = QtWidgets.QApplication.clipboard().image()
     assert not img.isNull() and (img.width(), img.height()) == (exporting.DEFAULT_WIDTH, exporting.stage_size().height())
-    code = window.copy_torch_code()
+    code = window.exports.copy_torch_code()
     assert QtWidgets.QApplication.clipboard().text() == code
     assert code.startswith("# convviz") and "F.conv2d" in code and "loss.backward()" in code
     compile(code, "<clipboard>", "exec")
@@ -88,23 +88,23 @@ def test_a_path_exports_as_frames_and_gif_with_progress_and_cancel_writes_nothin
     window.doc.set_path("dw")
     window.doc.set_position(2)
     n = window.doc.path().n_positions
-    files = window.export_path(tmp_path / "png", "png", 640)
+    files = window.exports.export_path(tmp_path / "png", "png", 640)
     assert [f.name for f in files] == [f"dw-{p:04d}.png" for p in range(n)]
     assert QtGui.QImage(str(files[0])).width() == 640
     assert window.doc.position == 2                                   # back where the teacher was
-    (gif,) = window.export_path(tmp_path / "gif", "gif", 480)
+    (gif,) = window.exports.export_path(tmp_path / "gif", "gif", 480)
     from PIL import Image
     with Image.open(gif) as im:
         assert im.n_frames == n and im.width == 480
     calls = []
     monkeypatch.setattr(QtWidgets.QProgressDialog, "wasCanceled", lambda self: calls.append(1) or len(calls) >= 2)
     with pytest.raises(exporting.ExportCancelled):
-        window.export_path(tmp_path / "cancel", "png", 400)
+        window.exports.export_path(tmp_path / "cancel", "png", 400)
     assert list((tmp_path / "cancel").iterdir()) == []
 
 
 def test_the_tensors_export_as_npy_and_csv(window, tmp_path):
-    files = window.export_tensors(tmp_path / "t")
+    files = window.exports.export_tensors(tmp_path / "t")
     names = {f.name for f in files}
     assert {"x.npy", "x.csv", "dw.npy", "dx.csv", "p.npy"} <= names
     np.testing.assert_array_equal(np.load(tmp_path / "t" / "dx.npy"), window.doc.results.dx)
@@ -115,44 +115,44 @@ def test_the_lessons_menu_opens_every_lesson_and_asks_before_discarding_work(win
     assert len(menu.actions()) == len(LESSONS) == len(lesson_files())
     stride = next(a for a in menu.actions() if "Stride 2" in a.text())
     stride.trigger()                                                    # nothing unsaved: no question
-    assert window.doc.scene.title.startswith("Stride 2") and window.lesson_banner.isVisible()
-    assert window.file_path is None and window.doc.path_name == "dx-gather"
+    assert window.doc.scene.title.startswith("Stride 2") and window.stage.lesson_banner.isVisible()
+    assert window.files.file_path is None and window.doc.path_name == "dx-gather"
     x = window.doc.pipeline.tensors.x.copy()
     x[0, 0, 0, 0] = 9
     window.doc.edit("paint", tensors={"x": x})
     asked = []
     monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: asked.append(a) or QtWidgets.QMessageBox.Cancel)
-    assert not window.open_lesson(lessons_dir() / "002-average-pooling.json")
+    assert not window.files.open_lesson(lessons_dir() / "002-average-pooling.json")
     assert asked and window.doc.pipeline.tensors.x[0, 0, 0, 0] == 9          # the work is still there
     monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: QtWidgets.QMessageBox.Discard)
-    assert window.open_lesson(lessons_dir() / "002-average-pooling.json")
+    assert window.files.open_lesson(lessons_dir() / "002-average-pooling.json")
     assert window.doc.scene.title.startswith("Average pooling")
 
 
 def test_predict_the_next_cell_hides_the_value_until_the_next_key(window, qtbot):
-    window.open_lesson(lessons_dir() / "003-forward-padding-1.json")
+    window.files.open_lesson(lessons_dir() / "003-forward-padding-1.json")
     window.doc.set_path("forward")
     window.doc.set_position(8)
-    window.predict_action.setChecked(True)
-    z = next(v for v in window.views if v.role == "Z")
-    assert window.formula.text().endswith("= ?") and z._cover.isVisible()
+    window.menus.predict_action.setChecked(True)
+    z = next(v for v in window.stage.views if v.role == "Z")
+    assert window.stage.formula.text().endswith("= ?") and z._cover.isVisible()
     assert "?" in [t.toPlainText() for t in z._texts if t.isVisible()]
     qtbot.keyClick(window, QtCore.Qt.Key_Right)                       # reveal, stay
-    assert window.doc.position == 8 and window.formula.text().endswith("= 264") and not z._cover.isVisible()
+    assert window.doc.position == 8 and window.stage.formula.text().endswith("= 264") and not z._cover.isVisible()
     qtbot.keyClick(window, QtCore.Qt.Key_Right)                       # then move on, hidden again
-    assert window.doc.position == 9 and window.formula.text().endswith("= ?")
-    window.predict_action.setChecked(False)
-    assert not window.formula.text().endswith("= ?")
+    assert window.doc.position == 9 and window.stage.formula.text().endswith("= ?")
+    window.menus.predict_action.setChecked(False)
+    assert not window.stage.formula.text().endswith("= ?")
 
 
 def test_v_toggles_the_values_in_the_cells(window, qtbot):
     window.doc.set_path("forward")
     window.doc.set_position(1)
-    z = next(v for v in window.views if v.role == "Z")
+    z = next(v for v in window.stage.views if v.role == "Z")
     assert any(t.isVisible() for t in z._texts)
-    window.values_action.trigger()
+    window.menus.values_action.trigger()
     assert not any(t.isVisible() for t in z._texts)
-    window.values_action.trigger()
+    window.menus.values_action.trigger()
     assert any(t.isVisible() for t in z._texts)
 
 
@@ -161,11 +161,11 @@ def test_presentation_mode_scales_fonts_and_uses_the_colour_blind_map(window, qt
     before = window.font_scale
     window.scale_fonts(1.15)
     assert window.font_scale > before
-    window.cb_action.trigger()
+    window.menus.cb_action.trigger()
     window.doc.set_path("dx-gather")
     window.doc.set_position(5)
-    assert any(v.colorblind for v in window.views if v.isVisible())
+    assert any(v.colorblind for v in window.stage.views if v.isVisible())
     qtbot.keyClick(window, QtCore.Qt.Key_PageDown)
     assert window.doc.position == 6
     qtbot.keyClick(window, QtCore.Qt.Key_Escape)
-    assert not window.presenting and window.editors_dock.isVisible()
+    assert not window.presenting and window.editors.isVisible()

@@ -24,8 +24,8 @@ def test_the_same_step_has_the_same_size_from_the_window_the_clipboard_the_frame
     window.doc.set_position(3)
     expected = (1600, 1000)                              # 1600 px wide, 16:10 like a slide
     assert (exporting.DEFAULT_WIDTH, exporting.stage_size().height()) == expected
-    window.export_step(tmp_path / "step.png")
-    window.copy_step()
+    window.exports.export_step(tmp_path / "step.png")
+    window.exports.copy_step()
     (frame,) = exporting.write_path(window, tmp_path / "frames", "png", positions=[3])
     (gif,) = exporting.write_path(window, tmp_path / "gif", "gif", positions=[2, 3])
     window.doc.scene.save(tmp_path / "scene.json")
@@ -36,7 +36,7 @@ def test_the_same_step_has_the_same_size_from_the_window_the_clipboard_the_frame
     (cli,) = list((tmp_path / "cli").iterdir())
     sizes = {"clipboard": QtWidgets.QApplication.clipboard().image().size().toTuple()}
     window.resize(900, 1000)                             # the window's own size does not matter
-    window.export_step(tmp_path / "narrow.png")
+    window.exports.export_step(tmp_path / "narrow.png")
     for name, f in (("window", tmp_path / "step.png"), ("frame", frame), ("gif", gif), ("cli", cli),
                     ("narrow window", tmp_path / "narrow.png")):
         with Image.open(f) as im:
@@ -47,7 +47,7 @@ def test_the_same_step_has_the_same_size_from_the_window_the_clipboard_the_frame
 def test_titles_keep_a_margin_from_the_edge(window, tmp_path):
     window.doc.set_path("forward")
     window.doc.set_position(3)
-    px = _rgb(exporting.render_stage(window.stage_area)).astype(int)
+    px = _rgb(exporting.render_stage(window.stage)).astype(int)
     ink = np.flatnonzero((px.sum(axis=2) < 200).any(axis=0))            # columns holding dark text
     assert ink[0] >= 20 and ink[-1] <= px.shape[1] - 20
     rows = np.flatnonzero((px.sum(axis=2) < 200).any(axis=1))
@@ -56,8 +56,8 @@ def test_titles_keep_a_margin_from_the_edge(window, tmp_path):
 
 def test_the_gif_keeps_white_and_the_box_colours_and_holds_its_last_frame(window, tmp_path):
     window.doc.set_path("dw")
-    frames = window.export_path(tmp_path / "png", "png", 800)
-    (gif,) = window.export_path(tmp_path / "gif", "gif", 800)
+    frames = window.exports.export_path(tmp_path / "png", "png", 800)
+    (gif,) = window.exports.export_path(tmp_path / "gif", "gif", 800)
     with Image.open(gif) as im:
         durations = []
         for i in range(im.n_frames):

@@ -32,15 +32,15 @@ def test_the_step_keys_work_right_after_the_window_shows(window, qtbot):
 def test_the_step_keys_work_when_the_editors_panel_or_a_combo_box_holds_the_focus(window, qtbot):
     _active(window, qtbot)
     window.doc.set_path("forward")
-    scroll = window.editors_dock.widget()
-    for holder in (scroll, window.activation, window.kernel_table):
+    scroll = window.editors.widget()
+    for holder in (scroll, window.editors.config.activation, window.editors.kernel.kernel_table):
         holder.setFocus()
         qtbot.waitUntil(holder.hasFocus)
-        before, activation = window.doc.position, window.activation.currentText()
+        before, activation = window.doc.position, window.editors.config.activation.currentText()
         _press(window, QtCore.Qt.Key_Right)
         _press(window, QtCore.Qt.Key_Down)                    # the next stage, not the next activation
         assert window.doc.position > before + 1, holder
-        assert window.activation.currentText() == activation
+        assert window.editors.config.activation.currentText() == activation
 
 
 def test_the_step_keys_work_right_after_a_dialog_closes(window, qtbot):
@@ -51,7 +51,7 @@ def test_the_step_keys_work_right_after_a_dialog_closes(window, qtbot):
         dialog = QtWidgets.QApplication.activeModalWidget()
         QTest.keyClick(dialog.windowHandle(), QtCore.Qt.Key_Escape)
     QtCore.QTimer.singleShot(100, close_it)
-    window.export_step_dialog()                  # modal: returns when Escape closed it
+    window.exports.export_step_dialog()                  # modal: returns when Escape closed it
     _active(window, qtbot)
     _press(window, QtCore.Qt.Key_PageDown)
     _press(window, QtCore.Qt.Key_PageDown)
@@ -62,8 +62,8 @@ def test_typing_in_a_spin_box_keeps_its_arrow_keys(window, qtbot):
     _active(window, qtbot)
     window.doc.set_path("forward")
     window.doc.set_position(3)
-    window.stride.setFocus()
-    qtbot.waitUntil(window.stride.hasFocus)
+    window.editors.config.stride.setFocus()
+    qtbot.waitUntil(window.editors.config.stride.hasFocus)
     _press(window, QtCore.Qt.Key_Left)
     _press(window, QtCore.Qt.Key_Home)
     assert window.doc.position == 3
@@ -83,28 +83,28 @@ def test_the_wheel_over_an_unfocused_spin_box_or_combo_box_changes_no_value(wind
     """Qt hands an ignored wheel event on to the scroll area under it (checked on a real X server)."""
     _active(window, qtbot)
     window.doc.set_path("forward")
-    padding, mode, stride = window.padding.value(), window.mode.currentText(), window.stride.value()
-    assert not _wheel(window.padding) and not _wheel(window.mode) and not _wheel(window.stride, +3)
-    assert window.padding.value() == padding and window.mode.currentText() == mode
-    assert window.stride.value() == stride and window.doc.pipeline.config.padding == (padding, padding)
-    assert all(w.focusPolicy() == QtCore.Qt.StrongFocus for w in (window.padding, window.mode, window.bias))
-    window.stride.setFocus()                       # clicked on: now the wheel is the spin box's
-    qtbot.waitUntil(window.stride.hasFocus)
-    assert _wheel(window.stride, +1) and window.stride.value() == stride + 1
+    padding, mode, stride = window.editors.config.padding.value(), window.editors.config.mode.currentText(), window.editors.config.stride.value()
+    assert not _wheel(window.editors.config.padding) and not _wheel(window.editors.config.mode) and not _wheel(window.editors.config.stride, +3)
+    assert window.editors.config.padding.value() == padding and window.editors.config.mode.currentText() == mode
+    assert window.editors.config.stride.value() == stride and window.doc.pipeline.config.padding == (padding, padding)
+    assert all(w.focusPolicy() == QtCore.Qt.StrongFocus for w in (window.editors.config.padding, window.editors.config.mode, window.editors.kernel.bias))
+    window.editors.config.stride.setFocus()                       # clicked on: now the wheel is the spin box's
+    qtbot.waitUntil(window.editors.config.stride.hasFocus)
+    assert _wheel(window.editors.config.stride, +1) and window.editors.config.stride.value() == stride + 1
 
 
 def test_undo_works_while_a_spin_box_holds_the_focus(window, qtbot):
     _active(window, qtbot)
-    window.padding.setFocus()
-    qtbot.waitUntil(window.padding.hasFocus)
-    window.padding.selectAll()
+    window.editors.config.padding.setFocus()
+    qtbot.waitUntil(window.editors.config.padding.hasFocus)
+    window.editors.config.padding.selectAll()
     _press(window, QtCore.Qt.Key_0)
     _press(window, QtCore.Qt.Key_Return)
     assert window.doc.pipeline.config.padding == (0, 0)
     _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
     assert window.doc.pipeline.config.padding == (1, 1)
     qtbot.waitUntil(lambda: not window.doc.busy)          # a slow first compute goes to the worker
-    assert window.padding.value() == 1
+    assert window.editors.config.padding.value() == 1
     _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier | QtCore.Qt.ShiftModifier)
     assert window.doc.pipeline.config.padding == (0, 0)
 
@@ -117,7 +117,7 @@ def test_the_kernel_table_shows_every_value_whole(window, qtbot):
     for _ in range(4):
         _press(window, QtCore.Qt.Key_Equal, QtCore.Qt.ControlModifier)       # Ctrl+= : larger, for the class
     assert window.font_scale > 1.7
-    tab = window.kernel_table
+    tab = window.editors.kernel.kernel_table
     metrics = tab.fontMetrics()
     for i in range(3):
         for j in range(3):

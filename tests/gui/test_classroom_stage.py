@@ -29,18 +29,18 @@ def _text_height(widget) -> float:
 def test_presentation_mode_enlarges_what_students_read_and_leaving_restores_it(window, qtbot):
     window.doc.set_path("forward")
     window.doc.set_position(1)                  # the slide stage: X_pad, W, Z and the bias b
-    widgets = {"formula": window.formula, "explanation": window.stage_text, "title": window.stage_title}
+    widgets = {"formula": window.stage.formula, "explanation": window.stage.text, "title": window.stage.title}
     before = {k: _text_height(w) for k, w in widgets.items()}
-    z = next(v for v in window.views if v.role == "Z")
+    z = next(v for v in window.stage.views if v.role == "Z")
     tick_before = z.plot.getAxis("left").style["tickFont"].pixelSize()
-    b = next(v for v in window.views if v.role == "b")          # one number gets a small panel
-    assert b.width() * b.height() < window.stage_area.width() * window.stage_area.height() / 16
+    b = next(v for v in window.stage.views if v.role == "b")          # one number gets a small panel
+    assert b.width() * b.height() < window.stage.width() * window.stage.height() / 16
     window.toggle_presentation()
     assert window.presenting
     during = {k: _text_height(w) for k, w in widgets.items()}
     for k in widgets:
         assert during[k] >= 1.4 * before[k], (k, before[k], during[k])
-    z = next(v for v in window.views if v.role == "Z")
+    z = next(v for v in window.stage.views if v.role == "Z")
     assert z.plot.getAxis("left").style["tickFont"].pixelSize() >= 1.4 * tick_before
     assert z.bar.axis.style["tickFont"].pixelSize() >= 1.4 * tick_before
     window.toggle_presentation()
@@ -52,15 +52,15 @@ def test_a_problem_shows_over_the_stage_and_marks_it_out_of_date(window, qtbot):
     window.doc.set_path("forward")
     window.doc.set_position(1)
     window.toggle_presentation()                  # the editors panel is hidden: the stage must say it
-    window.dilation.setValue(6)                   # a 3×3 kernel spans 13 px; the padded input is 10 px
+    window.editors.config.dilation.setValue(6)                   # a 3×3 kernel spans 13 px; the padded input is 10 px
     qtbot.waitUntil(lambda: not window.doc.busy)
-    assert window.stage_problem.isVisible() and "13 px" in window.stage_problem.text()
-    assert "out of date" in window.stage_problem.text().lower() and "out of date" in window.stage_title.text()
-    assert "color: #8a8a8a" in window.formula.styleSheet()
-    window.dilation.setValue(1)
+    assert window.stage.problem.isVisible() and "13 px" in window.stage.problem.text()
+    assert "out of date" in window.stage.problem.text().lower() and "out of date" in window.stage.title.text()
+    assert "color: #8a8a8a" in window.stage.formula.styleSheet()
+    window.editors.config.dilation.setValue(1)
     qtbot.waitUntil(lambda: not window.doc.busy)
-    assert not window.stage_problem.isVisible() and "out of date" not in window.stage_title.text()
-    assert "#8a8a8a" not in window.formula.styleSheet()
+    assert not window.stage.problem.isVisible() and "out of date" not in window.stage.title.text()
+    assert "#8a8a8a" not in window.stage.formula.styleSheet()
 
 
 def test_the_busy_bar_is_up_before_a_computation_on_the_gui_thread_starts(window, qtbot, monkeypatch):
@@ -69,24 +69,24 @@ def test_the_busy_bar_is_up_before_a_computation_on_the_gui_thread_starts(window
     real, seen = Pipeline.compute, []
 
     def compute(self):
-        seen.append((window.busy_bar.isVisible(), window.statusBar().currentMessage()))
+        seen.append((window.busy.bar.isVisible(), window.statusBar().currentMessage()))
         return real(self)
     monkeypatch.setattr(Pipeline, "compute", compute)
     window.doc.last_seconds = 0.0                  # a small scene: computed on the GUI thread
     assert not window.doc._should_go_async()
-    window.stride.setValue(2)
+    window.editors.config.stride.setValue(2)
     assert seen and seen[0] == (True, "computing…")
     assert window.doc.pipeline.config.stride == (2, 2)
-    assert not window.busy_bar.isVisible() and not window.doc.busy
+    assert not window.busy.bar.isVisible() and not window.doc.busy
 
 
 def test_hovering_x_pad_names_the_x_pad_cell_and_its_value(window, qtbot):
     from tests.gui.conftest import cell_point
-    window.set_cell_value((0, 0, 0, 0), 3.5)          # X[0, 0] = 3.5; with padding 1 it sits at X_pad[1, 1]
+    window.editors.input.set_cell_value((0, 0, 0, 0), 3.5)          # X[0, 0] = 3.5; with padding 1 it sits at X_pad[1, 1]
     qtbot.waitUntil(lambda: not window.doc.busy)       # a slow first computation goes to the worker
     window.doc.set_path("forward")
     window.doc.set_position(1)
-    xp = next(v for v in window.views if v.role == "X_pad")
+    xp = next(v for v in window.stage.views if v.role == "X_pad")
 
     def hover(y, x):
         """Move the mouse onto X_pad[y, x] (again, until the status bar follows) and read the status bar."""

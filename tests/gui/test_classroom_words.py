@@ -95,17 +95,17 @@ def test_a_formula_writes_a_number_as_its_cell_does(window):
     path = window.doc.path()
     act = next(i for i, s in enumerate(path.stages) if s.title == "Activation")
     window.doc.set_position(sum(max(1, s.n_steps) for s in path.stages[:act]) + 3 * 8 + 3)
-    assert window.formula.text().splitlines()[-1] == "A[0, 0, 3, 3] = σ(2446) = 2446"
-    z = next(v for v in window.views if v.role == "Z")
+    assert window.stage.formula.text().splitlines()[-1] == "A[0, 0, 3, 3] = σ(2446) = 2446"
+    z = next(v for v in window.stage.views if v.role == "Z")
     shown = [t.toPlainText() for t in z._texts if t.isVisible()]
     assert shown[3 * 8 + 3] == "2446"
 
 
 @pytest.mark.parametrize("what", ["X", "W", "Z", "A", "P", "dZ", "dX", "dW"])
 def test_the_legend_says_what_each_symbol_and_box_colour_means(window, what):
-    text = re.sub(r"<[^>]+>", "", window.legend.text())
+    text = re.sub(r"<[^>]+>", "", window.stage.legend.text())
     assert re.search(rf"(^|[\s,·]){what}\b", text), what
     for meaning in ("the cell being computed", "the taps", "under the mouse"):
         assert meaning in text
-    assert window.legend.isVisible()
+    assert window.stage.legend.isVisible()
     assert PATHS

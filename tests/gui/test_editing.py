@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from convviz.core import presets
 from convviz.core.pipeline import Pipeline
-from convviz.gui import mainwindow
+from convviz.gui import image_dialog
 from convviz.gui.document import Document
 from tests.conftest import assert_close
 from tests.gui.conftest import cell_point as _cell_point
@@ -20,14 +20,14 @@ def test_every_view_follows_the_brush_during_a_stroke_and_the_stroke_is_one_undo
     doc = window.doc
     x0, dw0 = doc.pipeline.tensors.x.copy(), doc.results.dw.copy()
     steps = doc.undo.count()
-    vp = window.canvas.glw.viewport()
-    window.brush.setValue(3.0)
-    qtbot.mousePress(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.canvas, 1, 1))
+    vp = window.editors.input.canvas.glw.viewport()
+    window.editors.input.brush.setValue(3.0)
+    qtbot.mousePress(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.editors.input.canvas, 1, 1))
     assert doc.pipeline.tensors.x[0, 0, 1, 1] == 3.0          # before the button is released
     assert not np.array_equal(doc.results.dw, dw0)
-    qtbot.mouseMove(vp, pos=_cell_point(window.canvas, 5, 1))
+    qtbot.mouseMove(vp, pos=_cell_point(window.editors.input.canvas, 5, 1))
     assert doc.results.z is doc.shown._r.z and doc.shown.tensors.x[0, 0, 5, 1] == 3.0
-    qtbot.mouseRelease(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.canvas, 5, 1))
+    qtbot.mouseRelease(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.editors.input.canvas, 5, 1))
     assert doc.undo.count() == steps + 1
     doc.undo.undo()
     np.testing.assert_array_equal(doc.pipeline.tensors.x, x0)
@@ -37,8 +37,8 @@ def test_ctrl_click_types_a_value_into_a_cell(window, qtbot, monkeypatch):
     asked = []
     monkeypatch.setattr(QtWidgets.QInputDialog, "getDouble",
                         lambda parent, title, label, value, *a: asked.append((label, value)) or (-2.5, True))
-    vp = window.canvas.glw.viewport()
-    qtbot.mouseClick(vp, QtCore.Qt.LeftButton, QtCore.Qt.ControlModifier, _cell_point(window.canvas, 2, 6))
+    vp = window.editors.input.canvas.glw.viewport()
+    qtbot.mouseClick(vp, QtCore.Qt.LeftButton, QtCore.Qt.ControlModifier, _cell_point(window.editors.input.canvas, 2, 6))
     assert asked and asked[0][0] == "X[0, 0, 2, 6] ="
     assert window.doc.pipeline.tensors.x[0, 0, 2, 6] == -2.5
     assert window.doc.results.x_pad[0, 0, 3, 7] == -2.5      # and it went through the block
@@ -67,8 +67,8 @@ def test_an_image_is_loaded_with_the_chosen_size_and_colour(window, tmp_path, mo
         (dialog.colour if colour else dialog.gray).setChecked(True)
         return QtWidgets.QDialog.Accepted
 
-    monkeypatch.setattr(mainwindow.ImageImportDialog, "exec", fake_exec)
-    assert window.import_image(png)
+    monkeypatch.setattr(image_dialog.ImageImportDialog, "exec", fake_exec)
+    assert window.editors.input.import_image(png)
     assert "30×20" in seen["text"]
     x = window.doc.pipeline.tensors.x
     assert x.shape == ((1, 3, 10, 12) if colour else (1, 1, 10, 12))
@@ -77,23 +77,23 @@ def test_an_image_is_loaded_with_the_chosen_size_and_colour(window, tmp_path, mo
         assert_close(x[0, 0], np.ones((10, 12)), what="red channel")
         assert x[0, 2, 0, 0] == 1.0 and x[0, 2, -1, 0] == 0.0
     assert window.doc.results.z.shape[2:] == (10, 12)
-    assert window.problem_label.text() == ""
+    assert window.editors.problem_label.text() == ""
 
 
 def test_a_cancelled_or_unreadable_image_changes_nothing(window, tmp_path, monkeypatch):
     before = window.doc.snapshot()
-    monkeypatch.setattr(mainwindow.ImageImportDialog, "exec", lambda d: QtWidgets.QDialog.Rejected)
-    assert not window.import_image(_rgb_png(tmp_path / "pic.png"))
+    monkeypatch.setattr(image_dialog.ImageImportDialog, "exec", lambda d: QtWidgets.QDialog.Rejected)
+    assert not window.editors.input.import_image(_rgb_png(tmp_path / "pic.png"))
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not a png")
-    assert not window.import_image(bad)
-    assert "cannot read the image broken.png" in window.problem_label.text()
+    assert not window.editors.input.import_image(bad)
+    assert "cannot read the image broken.png" in window.editors.problem_label.text()
     assert window.doc.snapshot() == before
 
 
 def test_dropping_an_image_on_the_window_loads_it(window, tmp_path, monkeypatch):
     png = _rgb_png(tmp_path / "drop.png")
-    monkeypatch.setattr(mainwindow.ImageImportDialog, "exec", lambda d: QtWidgets.QDialog.Accepted)
+    monkeypatch.setattr(image_dialog.ImageImportDialog, "exec", lambda d: QtWidgets.QDialog.Accepted)
     mime = QtCore.QMimeData()
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(png))])
     pos = QtCore.QPointF(window.width() / 2, window.height() / 2)
@@ -172,15 +172,15 @@ def test_the_busy_indicator_shows_only_after_200_ms(window, qtbot, monkeypatch):
     x[0, 0, 0, 0] = 4.0
     try:
         doc.edit("paint", tensors={"x": x})
-        assert doc.busy and not window.busy_bar.isVisible()
-        assert window._busy_timer.isActive() and window._busy_timer.interval() == 200
-        with qtbot.waitSignal(window._busy_timer.timeout, timeout=2000):
+        assert doc.busy and not window.busy.bar.isVisible()
+        assert window.busy.timer.isActive() and window.busy.timer.interval() == 200
+        with qtbot.waitSignal(window.busy.timer.timeout, timeout=2000):
             pass                                # 200 ms later, the computation still running
-        assert doc.busy and window.busy_bar.isVisible()
+        assert doc.busy and window.busy.bar.isVisible()
         with qtbot.waitSignal(doc.busy_changed, timeout=5000) as done:
             release.set()
         assert done.args == [False]
     finally:
         release.set()
-    assert not window.busy_bar.isVisible() and not window._busy_timer.isActive()
+    assert not window.busy.bar.isVisible() and not window.busy.timer.isActive()
     assert doc.results.x_pad[0, 0, 1, 1] == 4.0

@@ -59,7 +59,7 @@ def _sides(padding, same_top: int) -> tuple[int, int, int, int]:
 
 def edits(qtbot, win, c: BlockConfig):
     """(what, action, field, expected value) for every edit the panel offers on a scene with config ``c``."""
-    eds = win.param_editors
+    eds = win.editors.config.fields
     out = []
     for name in ("stride", "dilation", "pool_kernel"):
         ed, (h, w) = eds[name], getattr(c, name)
@@ -101,7 +101,7 @@ def edits(qtbot, win, c: BlockConfig):
 
 
 def _open(window, name: str) -> None:
-    assert window.open_path(files("convviz.resources.lessons") / name, ask=False, lesson=True)
+    assert window.files.open_path(files("convviz.resources.lessons") / name, ask=False, lesson=True)
 
 
 def test_every_lesson_file_is_checked():
@@ -132,14 +132,14 @@ def test_each_editor_changes_only_its_own_field(window, qtbot, lesson):
 def test_scope_of_impact_activation_change_keeps_per_side_padding_and_z_3x3(window, qtbot):
     _open(window, "001-scope-of-impact.json")
     assert window.doc.pipeline.config.padding == ((1, 0), (1, 0))
-    combo = window.activation
+    combo = window.editors.config.activation
     choose_item(qtbot, combo, combo.findText("relu"))
     c = window.doc.pipeline.config
     assert c.activation == "relu"
     assert c.padding == ((1, 0), (1, 0))
     # X 3×3, W 2×2, one row/column of zeros before only: (3 + 1 + 0 − 2) / 1 + 1 = 3
     assert window.doc.results.z.shape[2:] == (3, 3)
-    assert "3×3" in window.lesson_banner.text()
+    assert "3×3" in window.stage.lesson_banner.text()
 
 
 @pytest.mark.qt_log_ignore(POPUP_WARNINGS)
@@ -150,17 +150,17 @@ def test_values_beyond_the_old_spin_ranges_are_shown_and_kept(window, qtbot):
     config = BlockConfig(stride=(50, 3), padding=((17, 0), (0, 20)), dilation=(1, 9), pool_kernel=(9, 1),
                          groups=1, activation="identity", pool="none")
     window.doc.set_scene(Scene(x, w, config=config, path="forward"))
-    eds = window.param_editors
+    eds = window.editors.config.fields
     assert (eds["stride"].spin_h.value(), eds["stride"].spin_w.value()) == (50, 3)
     assert eds["stride"].split.isChecked() and eds["dilation"].split.isChecked()
     assert [s.value() for s in eds["padding"].sides] == [17, 0, 0, 20]
     assert eds["padding"].mode.currentText() == "per side"
-    assert (window.kh.value(), window.kw.value(), window.channels.value()) == (20, 3, 20)
+    assert (window.editors.kernel.kh.value(), window.editors.kernel.kw.value(), window.editors.input.channels.value()) == (20, 3, 20)
     type_into(qtbot, eds["groups"].spin, "20")                   # 20 input channels, 1 filter: PyTorch rejects it
     c = window.doc.pipeline.config
     assert c.groups == 20
     assert (c.stride, c.padding, c.dilation, c.pool_kernel) == ((50, 3), ((17, 0), (0, 20)), (1, 9), (9, 1))
-    choose_item(qtbot, window.activation, window.activation.findText("relu"))
+    choose_item(qtbot, window.editors.config.activation, window.editors.config.activation.findText("relu"))
     c = window.doc.pipeline.config
     assert (c.stride, c.padding, c.dilation, c.pool_kernel, c.groups) == ((50, 3), ((17, 0), (0, 20)), (1, 9),
                                                                           (9, 1), 20)

@@ -18,7 +18,7 @@ POPUP_WARNINGS = "This plugin does not support"      # the offscreen platform on
 
 
 def _view(window, role):
-    return next(v for v in window.views if v.role == role and v.isVisible())
+    return next(v for v in window.stage.views if v.role == role and v.isVisible())
 
 
 def _hover(qtbot, view, y, x):
@@ -42,8 +42,8 @@ def _correlate(xp: np.ndarray, w: np.ndarray, s: int = 1) -> np.ndarray:
 ])
 def test_hovering_an_output_cell_lights_exactly_its_receptive_field(window, qtbot, stride, dilation, cell, rows,
                                                                        cols):
-    type_into(qtbot, window.stride, str(stride))
-    type_into(qtbot, window.dilation, str(dilation))
+    type_into(qtbot, window.editors.config.stride, str(stride))
+    type_into(qtbot, window.editors.config.dilation, str(dilation))
     assert window.doc.pipeline.config.stride == (stride, stride)
     assert window.doc.pipeline.config.dilation == (dilation, dilation)
     window.doc.set_path("forward")
@@ -88,12 +88,12 @@ def test_the_cell_the_mouse_rests_on_is_lit_after_a_quick_move(window, qtbot):
 # ------------------------------------------------------------------ clicking
 
 def test_clicking_an_output_cell_chooses_a_one_hot_loss_at_that_cell(window, qtbot):
-    out = window.output_view
+    out = window.editors.output_view
     for i, j in ((1, 2), (3, 0)):
         qtbot.mouseClick(out.glw.viewport(), QtCore.Qt.LeftButton, pos=cell_point(out, i, j))
         c = window.doc.pipeline.config
         assert c.loss == "one_hot" and tuple(c.one_hot_cell) == (0, 0, i, j)
-        assert window.loss.currentText() == "one_hot"
+        assert window.editors.config.loss.currentText() == "one_hot"
         assert lit_cells(out, "target") == {(i, j)}
         r = window.doc.results
         expected_dp = np.zeros((1, 1, 4, 4), np.float32)
@@ -117,13 +117,13 @@ def test_typing_a_size_resizes_the_input_and_keeps_what_was_drawn(window, qtbot,
     doc = window.doc
     x0, w0, z0, dw0 = (doc.pipeline.tensors.x.copy(), doc.pipeline.tensors.w.copy(), doc.results.z.copy(),
                        doc.results.dw.copy())
-    type_into(qtbot, getattr(window, spin), str(value))
+    type_into(qtbot, getattr(window.editors.input, spin), str(value))
     x, r = doc.pipeline.tensors.x, doc.results
     assert x.shape == x_shape and r.z.shape == x_shape[:1] + (1,) + x_shape[2:] and r.p.shape == p_shape
     keep = tuple(slice(0, min(a, b)) for a, b in zip(x.shape, x0.shape))
     np.testing.assert_array_equal(x[keep], x0[keep])                  # the drawing stays where it was
     assert float(np.abs(x).sum()) == float(np.abs(x0[keep]).sum())  # and the new cells are zero
-    assert getattr(window, spin).value() == value and window.problem_label.text() == ""
+    assert getattr(window.editors.input, spin).value() == value and window.editors.problem_label.text() == ""
     if spin == "channels":              # the kernel gets a zero slice for the new channel: Z is unchanged
         assert doc.pipeline.tensors.w.shape == (1, 2, 3, 3)
         np.testing.assert_array_equal(doc.pipeline.tensors.w[:, :1], w0)
@@ -138,7 +138,7 @@ def test_typing_a_size_resizes_the_input_and_keeps_what_was_drawn(window, qtbot,
 # ------------------------------------------------------------------ kernel and bias
 
 def test_typing_into_the_kernel_table_changes_that_tap(window, qtbot):
-    doc, tab = window.doc, window.kernel_table
+    doc, tab = window.doc, window.editors.kernel.kernel_table
     z0, xp = doc.results.z.copy(), doc.results.x_pad[0, 0].copy()
     assert doc.pipeline.tensors.w[0, 0, 1, 2] == 2.0                       # Sobel x
     qtbot.mouseClick(tab.viewport(), QtCore.Qt.LeftButton, pos=tab.visualItemRect(tab.item(1, 2)).center())
@@ -156,14 +156,14 @@ def test_typing_into_the_kernel_table_changes_that_tap(window, qtbot):
     qtbot.keyClick(tab, QtCore.Qt.Key_X)
     editor = QtWidgets.QApplication.focusWidget()
     qtbot.keyClick(editor, QtCore.Qt.Key_Return)
-    qtbot.waitUntil(lambda: "not a number" in window.problem_label.text())
+    qtbot.waitUntil(lambda: "not a number" in window.editors.problem_label.text())
     assert doc.pipeline.tensors.w[0, 0, 0, 0] == -1.0 and tab.item(0, 0).text() == "-1"
 
 
 def test_typing_a_bias_adds_it_to_every_output(window, qtbot):
     doc = window.doc
     z0 = doc.results.z.copy()
-    type_into(qtbot, window.bias, f"0{QtCore.QLocale().decimalPoint()}5")
+    type_into(qtbot, window.editors.kernel.bias, f"0{QtCore.QLocale().decimalPoint()}5")
     assert doc.pipeline.tensors.b[0] == 0.5
     assert_close(doc.results.z, z0 + 0.5, terms=10)                      # Z = X ⋆ W + b
     assert_close(doc.results.a, np.maximum(z0 + 0.5, 0), terms=10)        # A = ReLU(Z)
@@ -196,7 +196,7 @@ def _input_expected(name):
 
 @pytest.mark.qt_log_ignore(POPUP_WARNINGS)
 def test_choosing_each_input_preset(window, qtbot):
-    combo = window.input_preset
+    combo = window.editors.input.input_preset
     names = [combo.itemText(i) for i in range(1, combo.count())]
     assert names == ["digit", "impulse", "checkerboard", "ramp", "random"]
     w = window.doc.pipeline.tensors.w[0, 0]
@@ -232,7 +232,7 @@ def _kernel_expected(name):
 
 @pytest.mark.qt_log_ignore(POPUP_WARNINGS)
 def test_choosing_each_kernel_preset(window, qtbot):
-    combo = window.kernel_preset
+    combo = window.editors.kernel.kernel_preset
     names = [combo.itemText(i) for i in range(1, combo.count())]
     assert len(names) == 9
     xp = window.doc.results.x_pad[0, 0].copy()
@@ -244,7 +244,7 @@ def test_choosing_each_kernel_preset(window, qtbot):
             assert name == "random" and w.min() >= -1 and w.max() <= 1 and len(np.unique(w)) > 3
         else:
             assert_close(w, np.asarray(expected, np.float64), what=name)
-        assert window.kernel_table.item(2, 0).text() == f"{float(w[2, 0]):.4g}", name
+        assert window.editors.kernel.kernel_table.item(2, 0).text() == f"{float(w[2, 0]):.4g}", name
         assert_close(window.doc.results.z[0, 0], _correlate(xp, w), terms=9, what=f"Z with {name}")
         if name == "identity":
             assert_close(window.doc.results.z, window.doc.pipeline.tensors.x)
@@ -262,15 +262,15 @@ def _drag(qtbot, canvas, cells, button=QtCore.Qt.LeftButton):
 
 @pytest.mark.qt_log_ignore(POPUP_WARNINGS)
 def test_painting_the_target_chooses_the_squared_error_and_dp_is_p_minus_t(window, qtbot):
-    choose(qtbot, window.paint_on, 1)                             # X → target T (↑/↓ on a closed box step)
-    assert window.paint_on.currentText() == "target T" and window.canvas.data.shape == (1, 1, 4, 4)
-    type_into(qtbot, window.brush, "2")
-    _drag(qtbot, window.canvas, [(0, 0), (0, 1), (1, 1)])
+    choose(qtbot, window.editors.input.paint_on, 1)                             # X → target T (↑/↓ on a closed box step)
+    assert window.editors.input.paint_on.currentText() == "target T" and window.editors.input.canvas.data.shape == (1, 1, 4, 4)
+    type_into(qtbot, window.editors.input.brush, "2")
+    _drag(qtbot, window.editors.input.canvas, [(0, 0), (0, 1), (1, 1)])
     doc = window.doc
     t = np.zeros((1, 1, 4, 4), np.float32)
     t[0, 0, 0, 0] = t[0, 0, 0, 1] = t[0, 0, 1, 1] = 2.0
     np.testing.assert_array_equal(doc.pipeline.tensors.target, t)
-    assert doc.pipeline.config.loss == "half_squared_error" and window.loss.currentText() == "half_squared_error"
+    assert doc.pipeline.config.loss == "half_squared_error" and window.editors.config.loss.currentText() == "half_squared_error"
     assert_close(doc.results.dp, doc.results.p - t)                # ∂(½‖P − T‖²)/∂P
     doc.undo.undo()                                                # the stroke is one step
     assert doc.pipeline.config.loss == "sum"
@@ -278,12 +278,12 @@ def test_painting_the_target_chooses_the_squared_error_and_dp_is_p_minus_t(windo
 
 @pytest.mark.qt_log_ignore(POPUP_WARNINGS)
 def test_painting_dp_with_the_mouse_is_the_upstream_gradient(window, qtbot):
-    choose(qtbot, window.paint_on, 2)                             # X → T → dP
-    assert window.paint_on.currentText() == "dP"
-    np.testing.assert_array_equal(window.canvas.array, np.ones((1, 1, 4, 4)))     # L = ΣP: dP = 1
-    _drag(qtbot, window.canvas, [(1, 0), (1, 1), (1, 2), (1, 3)], QtCore.Qt.RightButton)   # erase row 1
-    type_into(qtbot, window.brush, "3")
-    _drag(qtbot, window.canvas, [(3, 3)])
+    choose(qtbot, window.editors.input.paint_on, 2)                             # X → T → dP
+    assert window.editors.input.paint_on.currentText() == "dP"
+    np.testing.assert_array_equal(window.editors.input.canvas.array, np.ones((1, 1, 4, 4)))     # L = ΣP: dP = 1
+    _drag(qtbot, window.editors.input.canvas, [(1, 0), (1, 1), (1, 2), (1, 3)], QtCore.Qt.RightButton)   # erase row 1
+    type_into(qtbot, window.editors.input.brush, "3")
+    _drag(qtbot, window.editors.input.canvas, [(3, 3)])
     dp = np.ones((1, 1, 4, 4), np.float32)
     dp[0, 0, 1] = 0.0
     dp[0, 0, 3, 3] = 3.0

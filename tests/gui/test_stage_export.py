@@ -30,11 +30,11 @@ def _stage_views() -> list:
 
 @pytest.mark.parametrize("path,position", [("dx-gather", 3), ("dw", 0), ("forward", 7)])
 def test_an_exported_step_is_the_picture_of_the_step_in_the_window(window, tmp_path, path, position):
-    assert window.open_lesson(LESSON)
+    assert window.files.open_lesson(LESSON)
     window.doc.set_path(path)
     window.doc.set_position(position)
     QtWidgets.QApplication.processEvents()
-    on_screen = _rgb(exporting.render_stage(window.stage_area, 800))
+    on_screen = _rgb(exporting.render_stage(window.stage, 800))
     scene = load_scene(LESSON)
     (png,) = export.render_path(export.step_model(scene), path, tmp_path, "png", 800, [position],
                                 title=scene.title, text=scene.text)

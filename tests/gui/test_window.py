@@ -23,11 +23,11 @@ def test_object_names_for_tests_and_accessibility(window):
 def test_drawing_with_the_mouse_changes_the_input_and_the_gradients(window, qtbot):
     doc = window.doc
     x_before, dw_before = doc.pipeline.tensors.x.copy(), doc.pipeline.results.dw.copy()
-    vp = window.canvas.glw.viewport()
-    window.brush.setValue(2.0)
-    qtbot.mousePress(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.canvas, 0, 0))
-    qtbot.mouseMove(vp, pos=_cell_point(window.canvas, 0, 3))
-    qtbot.mouseRelease(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.canvas, 0, 3))
+    vp = window.editors.input.canvas.glw.viewport()
+    window.editors.input.brush.setValue(2.0)
+    qtbot.mousePress(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.editors.input.canvas, 0, 0))
+    qtbot.mouseMove(vp, pos=_cell_point(window.editors.input.canvas, 0, 3))
+    qtbot.mouseRelease(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.editors.input.canvas, 0, 3))
     x = doc.pipeline.tensors.x
     assert x[0, 0, 0, 0] == 2.0 and x[0, 0, 0, 3] == 2.0 and x_before[0, 0, 0, 0] == 0.0
     assert not np.array_equal(doc.pipeline.results.dw, dw_before)
@@ -36,34 +36,34 @@ def test_drawing_with_the_mouse_changes_the_input_and_the_gradients(window, qtbo
 
 
 def test_each_parameter_change_reaches_the_views(window):
-    window.stride.setValue(2)
+    window.editors.config.stride.setValue(2)
     r = window.doc.pipeline.results
     assert window.doc.pipeline.config.stride == (2, 2) and r.z.shape == (1, 1, 4, 4)
-    assert window.output_view.data.shape == r.p.shape
-    assert "4" in window.size_formula.text()
-    window.activation.setCurrentText("tanh")
+    assert window.editors.output_view.data.shape == r.p.shape
+    assert "4" in window.editors.size_formula.text()
+    window.editors.config.activation.setCurrentText("tanh")
     assert window.doc.pipeline.config.activation == "tanh"
-    window.kh.setValue(2)
-    assert window.doc.pipeline.tensors.w.shape[2] == 2 and window.kernel_table.rowCount() == 2
+    window.editors.kernel.kh.setValue(2)
+    assert window.doc.pipeline.tensors.w.shape[2] == 2 and window.editors.kernel.kernel_table.rowCount() == 2
 
 
 def test_an_impossible_combination_is_explained_and_nothing_throws(window):
     good = window.doc.pipeline.results
-    window.dilation.setValue(6)            # spans 13 px; the padded input is 10
-    assert "spans 13 px" in window.problem_label.text()
+    window.editors.config.dilation.setValue(6)            # spans 13 px; the padded input is 10
+    assert "spans 13 px" in window.editors.problem_label.text()
     assert window.doc.pipeline._r is good
-    window.dilation.setValue(1)
-    assert window.problem_label.text() == ""
+    window.editors.config.dilation.setValue(1)
+    assert window.editors.problem_label.text() == ""
 
 
 @pytest.mark.parametrize("path,role", [("forward", "dP"), ("pool", "dA"), ("activation", "dZ"), ("db", "db"),
                                        ("dw", "dW"), ("dx-gather", "dX"), ("dx-scatter", "dX"), ("im2col", "dX"),
                                        ("jacobian", "dX")])
 def test_stepping_to_the_end_of_each_path_shows_the_direct_gradient(window, qtbot, path, role):
-    window.path_selector.setCurrentIndex(window.path_selector.findData(path))
+    window.path_bar.selector.setCurrentIndex(window.path_bar.selector.findData(path))
     qtbot.keyClick(window, QtCore.Qt.Key_End)
     assert window.doc.position == window.doc.path().n_positions - 1
-    shown = {v.role: v.data for v in window.views if v.isVisible()}
+    shown = {v.role: v.data for v in window.stage.views if v.isVisible()}
     direct = getattr(window.doc.pipeline.results, {"dP": "dp", "dA": "da", "dZ": "dz", "db": "db", "dW": "dw",
                                                    "dX": "dx"}[role])
     assert_close(shown[role], direct[:1] if path == "jacobian" else direct, terms=64)
@@ -94,8 +94,8 @@ def test_keys_step_and_play(window, qtbot):
 
 def test_a_scene_round_trips_and_a_corrupt_file_changes_nothing(window, tmp_path, monkeypatch):
     path = tmp_path / "s.json"
-    window.file_path = path
-    window.save()
+    window.files.file_path = path
+    window.files.save()
     scene = load_scene(path)
     np.testing.assert_array_equal(scene.x, window.doc.pipeline.tensors.x)
     np.testing.assert_array_equal(scene.w, window.doc.pipeline.tensors.w)
@@ -105,7 +105,7 @@ def test_a_scene_round_trips_and_a_corrupt_file_changes_nothing(window, tmp_path
     warnings = []
     monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a: warnings.append(a[2]))
     before = window.doc.snapshot()
-    assert not window.open_path(bad)
+    assert not window.files.open_path(bad)
     assert "shape" in warnings[0] and "unchanged" in warnings[0]
     assert window.doc.snapshot() == before
 
@@ -114,7 +114,7 @@ def test_the_autosave_is_restored_after_a_crash(window, tmp_path, qtbot):
     x = window.doc.pipeline.tensors.x.copy()
     x[0, 0, 0, 0] = 5.0
     window.doc.edit("paint", tensors={"x": x})
-    window.autosave()                                   # then the process "dies": no closeEvent
+    window.files.autosave()                                   # then the process "dies": no closeEvent
     asked = []
     again = make_window(ask_restore=lambda p: asked.append(p) or True)
     qtbot.addWidget(again)
@@ -133,8 +133,8 @@ def test_the_screenshot_of_the_default_scene_is_not_blank(window, tmp_path):
 
 def test_presentation_mode_enters_and_leaves(window, qtbot):
     window.toggle_presentation()
-    assert window.presenting and not window.editors_dock.isVisible() and window.font_scale > 1.2
+    assert window.presenting and not window.editors.isVisible() and window.font_scale > 1.2
     qtbot.keyClick(window, QtCore.Qt.Key_Right)
     assert window.doc.position == 1
     window.toggle_presentation()
-    assert not window.presenting and window.editors_dock.isVisible()
+    assert not window.presenting and window.editors.isVisible()
