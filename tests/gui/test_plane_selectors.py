@@ -1,0 +1,94 @@
+"""The n / c selectors choose the plane every view shows, during steps too (issue #14, item 1)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from convviz.core.pipeline import BlockConfig
+from convviz.core.scene import Scene
+from convviz.gui.stage_view import KERNEL_ROLES
+from tests.gui.conftest import type_into
+
+N, CIN, COUT = 2, 2, 3
+
+
+def _scene() -> Scene:
+    rng = np.random.default_rng(7)
+    x = rng.integers(-3, 4, (N, CIN, 6, 6)).astype(np.float32)
+    w = rng.integers(-2, 3, (COUT, CIN, 3, 3)).astype(np.float32)
+    return Scene(x, w, np.arange(COUT, dtype=np.float32), config=BlockConfig(padding=(1, 1), loss="sum"))
+
+
+def _to_a_step(window, qtbot) -> None:
+    """Press → until the player is inside a stage's steps."""
+    doc = window.doc
+    for _ in range(50):
+        if doc.path().position(doc.position)[1] is not None:
+            return
+        qtbot.keyClick(window, QtCore.Qt.Key_Right)
+    raise AssertionError("no step within 50 presses of →")
+
+
+def _shown(window) -> dict:
+    return {v.role: v for v in window.stage.views if v.isVisible()}
+
+
+@pytest.mark.parametrize("path", ["forward", "dw", "dx-gather", "dx-scatter"])
+def test_the_selectors_choose_the_plane_of_every_view_during_steps(window, qtbot, path):
+    window.doc.set_scene(_scene())
+    window.doc.set_path(path)
+    _to_a_step(window, qtbot)
+    bar = window.path_bar
+    assert bar.follow.isChecked()
+    # the ranges are the tensors' own: 2 samples, and 3 channels (Cout) at most
+    assert bar.sel_n.maximum() == N - 1 and bar.sel_c.maximum() == COUT - 1
+    type_into(qtbot, bar.sel_n, "1")
+    type_into(qtbot, bar.sel_c, "2")
+    assert not bar.follow.isChecked() and (bar.sel_n.value(), bar.sel_c.value()) == (1, 2)
+    for moves in range(2):                         # the choice stays while the player moves on
+        views = _shown(window)
+        four_d = {role: v for role, v in views.items() if v.data.ndim == 4}
+        assert four_d, path
+        for role, v in four_d.items():
+            data = v.data
+            if role in KERNEL_ROLES:                   # a kernel: its first axis at c (W′ is Cin × Cout: 1)
+                q = min(2, data.shape[0] - 1)
+                assert v.index[0] == q, role
+                expected = data[q, v.index[1]]
+            else:                                      # an activation: sample 1, channel 2 (Cin 2: channel 1)
+                expected = data[1, min(2, data.shape[1] - 1)]
+            np.testing.assert_array_equal(v.image.image, expected.astype(np.float32), err_msg=role)
+        qtbot.keyClick(window, QtCore.Qt.Key_Right)
+        _to_a_step(window, qtbot)
+
+
+def test_choosing_n_then_following_the_step_again(window, qtbot):
+    window.doc.set_scene(_scene())
+    window.doc.set_path("forward")
+    _to_a_step(window, qtbot)
+    for _ in range(40):                                # to a step that writes Z[n, q] with q ≠ 0 or n ≠ 0
+        si, k = window.doc.path().position(window.doc.position)
+        step = window.doc.path().stages[si].step(k) if k is not None else None
+        if step is not None and step.role == "Z" and step.cell[:2] != (0, 0):
+            break
+        qtbot.keyClick(window, QtCore.Qt.Key_Right)
+    bar = window.path_bar
+    n, q = step.cell[:2]
+    assert (bar.sel_n.value(), bar.sel_c.value()) == (n, q)        # following: the written cell's plane
+    z = _shown(window)["Z"]
+    np.testing.assert_array_equal(z.image.image, z.data[n, q])
+    type_into(qtbot, bar.sel_c, "0")
+    np.testing.assert_array_equal(z.image.image, z.data[n, 0])
+    assert not bar.follow.isChecked()
+    qtbot.mouseClick(bar.follow, QtCore.Qt.LeftButton)
+    assert bar.follow.isChecked() and (bar.sel_n.value(), bar.sel_c.value()) == (n, q)
+    np.testing.assert_array_equal(z.image.image, z.data[n, q])
+
+
+def test_the_input_canvas_paints_in_the_plane_chosen(window, qtbot):
+    window.doc.set_scene(_scene())
+    type_into(qtbot, window.path_bar.sel_n, "1")
+    type_into(qtbot, window.path_bar.sel_c, "1")
+    canvas = window.editors.input.canvas
+    np.testing.assert_array_equal(canvas.image.image, window.doc.pipeline.tensors.x[1, 1])
