@@ -67,7 +67,8 @@ def drive(win: MainWindow, n_moves: int, wait_views: bool = True) -> list[float]
     canvas, vp = win.editors.input.canvas, win.editors.input.canvas.glw.viewport()
     h, w = win.doc.pipeline.tensors.x.shape[2:]
     counter = PaintCounter()
-    win.editors.input.brush.setValue(0.25 + (win.editors.input.brush.value() + 0.25) % 2)    # a value new to every cell it crosses
+    brush = win.editors.input.brush
+    brush.setValue(0.25 + (brush.value() + 0.25) % 2)    # a value new to every cell it crosses
     mouse(QtCore.QEvent.MouseButtonPress, vp, cell_point(canvas, h // 4, 2), QtCore.Qt.LeftButton)
     app.processEvents()
     times = []

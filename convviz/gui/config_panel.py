@@ -8,7 +8,8 @@ from ..core.losses import LOSSES
 from ..core.pipeline import POOLS
 from ..core.schema import MAX_PARAM
 from ..core.spec import PADDING_MODES, make_conv_spec
-from .editors import CheckEditor, ChoiceEditor, NumberEditor, PaddingEditor, PairEditor
+from .editors import (CheckEditor, ChoiceEditor, FloatEditor, NumberEditor, OptionalPairEditor, PaddingEditor,
+                      PairEditor)
 
 
 class ConfigPanel(QtWidgets.QGroupBox):
@@ -25,8 +26,11 @@ class ConfigPanel(QtWidgets.QGroupBox):
                "groups": NumberEditor("groups", 1, MAX_PARAM, "groups"),
                "true_convolution": CheckEditor("true_convolution", "true convolution (flip the kernel)"),
                "activation": ChoiceEditor("activation", ACTIVATIONS),
+               "slope": FloatEditor("slope", tip="leaky ReLU's slope for z < 0"),
                "pool": ChoiceEditor("pool", POOLS),
-               "pool_kernel": PairEditor("pool_kernel", 1, MAX_PARAM, "pool window (and stride)"),
+               "pool_kernel": PairEditor("pool_kernel", 1, MAX_PARAM, "pool window"),
+               "pool_stride": OptionalPairEditor("pool_stride", 1, MAX_PARAM, "pool stride"),
+               "pool_padding": PairEditor("pool_padding", 0, MAX_PARAM, "pool padding"),
                "loss": ChoiceEditor("loss", LOSSES, "sum; one_hot: click a P cell; half_squared_error: paint "
                                                     "the target T; given: paint dP")}
         self.fields = eds
@@ -40,17 +44,25 @@ class ConfigPanel(QtWidgets.QGroupBox):
         f.addRow("dilation", eds["dilation"])
         f.addRow("groups", eds["groups"])
         f.addRow(eds["true_convolution"])
-        f.addRow("activation", eds["activation"])
+        act_row = QtWidgets.QHBoxLayout()
+        act_row.addWidget(eds["activation"], 2)
+        act_row.addWidget(QtWidgets.QLabel("slope"))
+        act_row.addWidget(eds["slope"], 1)
+        f.addRow("activation", act_row)
         pool_row = QtWidgets.QHBoxLayout()
         pool_row.addWidget(eds["pool"])
         pool_row.addWidget(eds["pool_kernel"])
         f.addRow("pooling", pool_row)
+        f.addRow("pool stride", eds["pool_stride"])
+        f.addRow("pool padding", eds["pool_padding"])
         f.addRow("loss", eds["loss"])
         for ed in eds.values():
             ed.edited.connect(self.edited)
 
     def show_config(self, config, kernel_hw: tuple[int, int]) -> None:
         """Show every field as ``config`` holds it (padding with what it resolves to for this kernel)."""
+        self.fields["pool_stride"].default = config.pool_kernel      # what a stride of None comes to
+        self.fields["slope"].setEnabled(config.activation == "leaky_relu")
         for name, editor in self.fields.items():
             if name == "padding":
                 editor.show_padding(config.padding, _resolved_padding(config, kernel_hw))

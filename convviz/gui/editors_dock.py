@@ -37,7 +37,8 @@ class EditorsDock(QtWidgets.QDockWidget):
         self.output_view.setAccessibleName("block output; click a cell for a one-hot loss")
         self.output_view.setMinimumHeight(180)
         self.output_view.clicked.connect(self._output_clicked)
-        for w in (self.input, self.kernel, self.config, self.size_formula, self.problem_label, self.output_view):
+        self.input.canvas.setMaximumHeight(280)         # the Parameters stay in sight at 1600 × 1000
+        for w in (self.input, self.config, self.size_formula, self.problem_label, self.kernel, self.output_view):
             col.addWidget(w)
         col.addStretch(1)
         scroll = QtWidgets.QScrollArea()

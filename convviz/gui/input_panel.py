@@ -64,7 +64,8 @@ class InputPanel(QtWidgets.QGroupBox):
         g.addWidget(clear, 3, 2)
         g.addWidget(fill, 3, 3)
         self.size_h, self.size_w = spin_box(1, MAX_SIDE, 8, "input height"), spin_box(1, MAX_SIDE, 8, "input width")
-        self.channels, self.batch = spin_box(1, MAX_VALUES, 1, "input channels"), spin_box(1, MAX_VALUES, 1, "batch size")
+        self.channels = spin_box(1, MAX_VALUES, 1, "input channels")
+        self.batch = spin_box(1, MAX_VALUES, 1, "batch size")
         for i, (lab, w) in enumerate((("H", self.size_h), ("W", self.size_w), ("Cin", self.channels),
                                       ("N", self.batch))):
             g.addWidget(QtWidgets.QLabel(lab), 4 + i // 2, (i % 2) * 2)

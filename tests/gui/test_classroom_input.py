@@ -83,13 +83,14 @@ def test_the_wheel_over_an_unfocused_spin_box_or_combo_box_changes_no_value(wind
     """Qt hands an ignored wheel event on to the scroll area under it (checked on a real X server)."""
     _active(window, qtbot)
     window.doc.set_path("forward")
-    padding, mode, stride = window.editors.config.padding.value(), window.editors.config.mode.currentText(), window.editors.config.stride.value()
-    assert not _wheel(window.editors.config.padding) and not _wheel(window.editors.config.mode) and not _wheel(window.editors.config.stride, +3)
-    assert window.editors.config.padding.value() == padding and window.editors.config.mode.currentText() == mode
-    assert window.editors.config.stride.value() == stride and window.doc.pipeline.config.padding == (padding, padding)
-    assert all(w.focusPolicy() == QtCore.Qt.StrongFocus for w in (window.editors.config.padding, window.editors.config.mode, window.editors.kernel.bias))
-    window.editors.config.stride.setFocus()                       # clicked on: now the wheel is the spin box's
-    qtbot.waitUntil(window.editors.config.stride.hasFocus)
+    cfg = window.editors.config
+    padding, mode, stride = cfg.padding.value(), cfg.mode.currentText(), cfg.stride.value()
+    assert not _wheel(cfg.padding) and not _wheel(cfg.mode) and not _wheel(cfg.stride, +3)
+    assert cfg.padding.value() == padding and cfg.mode.currentText() == mode
+    assert cfg.stride.value() == stride and window.doc.pipeline.config.padding == (padding, padding)
+    assert all(w.focusPolicy() == QtCore.Qt.StrongFocus for w in (cfg.padding, cfg.mode, window.editors.kernel.bias))
+    cfg.stride.setFocus()                       # clicked on: now the wheel is the spin box's
+    qtbot.waitUntil(cfg.stride.hasFocus)
     assert _wheel(window.editors.config.stride, +1) and window.editors.config.stride.value() == stride + 1
 
 

@@ -97,6 +97,14 @@ def edits(qtbot, win, c: BlockConfig):
                 c.groups + 1))
     out.append(("true convolution", lambda: click_check(qtbot, eds["true_convolution"].check),
                 "true_convolution", not c.true_convolution))
+    ph, pw = c.pool_padding
+    out.append(("pool padding", lambda: type_into(qtbot, eds["pool_padding"].spin_h, str(ph + 1)), "pool_padding",
+                (ph + 1, ph + 1) if ph == pw else (ph + 1, pw)))
+    stride = eds["pool_stride"]
+    out.append(("pool stride = window", lambda: click_check(qtbot, stride.auto), "pool_stride",
+                tuple(c.pool_kernel) if c.pool_stride is None else None))
+    if c.activation == "leaky_relu":
+        out.append(("slope", lambda: type_into(qtbot, eds["slope"].spin, "0.25"), "slope", 0.25))
     return out
 
 
@@ -155,7 +163,8 @@ def test_values_beyond_the_old_spin_ranges_are_shown_and_kept(window, qtbot):
     assert eds["stride"].split.isChecked() and eds["dilation"].split.isChecked()
     assert [s.value() for s in eds["padding"].sides] == [17, 0, 0, 20]
     assert eds["padding"].mode.currentText() == "per side"
-    assert (window.editors.kernel.kh.value(), window.editors.kernel.kw.value(), window.editors.input.channels.value()) == (20, 3, 20)
+    kernel, inputs = window.editors.kernel, window.editors.input
+    assert (kernel.kh.value(), kernel.kw.value(), inputs.channels.value()) == (20, 3, 20)
     type_into(qtbot, eds["groups"].spin, "20")                   # 20 input channels, 1 filter: PyTorch rejects it
     c = window.doc.pipeline.config
     assert c.groups == 20
@@ -165,3 +174,31 @@ def test_values_beyond_the_old_spin_ranges_are_shown_and_kept(window, qtbot):
     assert (c.stride, c.padding, c.dilation, c.pool_kernel, c.groups) == ((50, 3), ((17, 0), (0, 20)), (1, 9),
                                                                           (9, 1), 20)
     assert window.doc.pipeline.tensors.w.shape == (1, 20, 20, 3)
+
+
+@pytest.mark.qt_log_ignore(POPUP_WARNINGS)
+def test_slope_pool_stride_and_pool_padding_are_shown_and_edited_alone(window, qtbot):
+    x = np.ones((1, 1, 9, 9), np.float32)
+    w = np.ones((1, 1, 3, 3), np.float32)
+    config = BlockConfig(activation="leaky_relu", slope=0.05, pool="avg", pool_kernel=(3, 3), pool_stride=(2, 1),
+                         pool_padding=(1, 0))
+    window.doc.set_scene(Scene(x, w, config=config, path="forward"))
+    eds = window.editors.config.fields
+    assert eds["slope"].spin.value() == 0.05 and eds["slope"].isEnabled()
+    stride = eds["pool_stride"]
+    assert not stride.auto.isChecked() and (stride.spin_h.value(), stride.spin_w.value()) == (2, 1)
+    assert (eds["pool_padding"].spin_h.value(), eds["pool_padding"].spin_w.value()) == (1, 0)
+    for what, action, field, expected in edits(qtbot, window, config):
+        window.doc.set_scene(Scene(x, w, config=config, path="forward"))
+        action()
+        after = window.doc.pipeline.config
+        assert repr(getattr(after, field)) == repr(expected), what
+        for other in FIELDS:
+            if other != field:
+                assert repr(getattr(after, other)) == repr(getattr(config, other)), f"{what} changed {other}"
+    window.doc.set_scene(Scene(x, w, config=dataclasses.replace(config, pool_stride=None), path="forward"))
+    assert stride.auto.isChecked() and not stride.spin_h.isEnabled() and stride.spin_h.value() == 3
+    type_into(qtbot, stride.spin_h, "1")                 # greyed: "= window" holds until it is unticked
+    assert window.doc.pipeline.config.pool_stride is None
+    click_check(qtbot, stride.auto)
+    assert window.doc.pipeline.config.pool_stride == (3, 3)

@@ -4,9 +4,9 @@ Each editor shows its field whenever the scene changes (``show``, signals blocke
 only when the person changes it, emits ``edited(field, value)`` with that field alone.
 """
 from .base import FieldEditor, show_number, spin_box
-from .choice import CheckEditor, ChoiceEditor, NumberEditor
-from .pair import PairEditor
+from .choice import CheckEditor, ChoiceEditor, FloatEditor, NumberEditor
+from .pair import OptionalPairEditor, PairEditor
 from .padding import PaddingEditor
 
-__all__ = ["FieldEditor", "show_number", "spin_box", "CheckEditor", "ChoiceEditor", "NumberEditor",
-           "PairEditor", "PaddingEditor"]
+__all__ = ["FieldEditor", "show_number", "spin_box", "CheckEditor", "ChoiceEditor", "FloatEditor", "NumberEditor",
+           "OptionalPairEditor", "PairEditor", "PaddingEditor"]

@@ -55,3 +55,21 @@ class NumberEditor(FieldEditor):
 
     def _show(self, value) -> None:
         show_number(self.spin, value)
+
+
+class FloatEditor(FieldEditor):
+    """A real-number field: leaky ReLU's slope. Written on Enter or when the focus leaves."""
+
+    def __init__(self, field: str, decimals: int = 4, tip: str = "", parent=None):
+        super().__init__(field, parent)
+        self.spin = QtWidgets.QDoubleSpinBox(decimals=decimals, minimum=-1e6, maximum=1e6, singleStep=0.01,
+                                             toolTip=tip)
+        self.spin.setKeyboardTracking(False)
+        _bare(QtWidgets.QHBoxLayout(self)).addWidget(self.spin)
+        self.spin.valueChanged.connect(lambda v: self._write(float(v)))
+
+    def _show(self, value) -> None:
+        blocked = self.spin.blockSignals(True)
+        self.spin.setRange(min(self.spin.minimum(), float(value)), max(self.spin.maximum(), float(value)))
+        self.spin.setValue(float(value))
+        self.spin.blockSignals(blocked)

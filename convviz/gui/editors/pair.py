@@ -51,3 +51,39 @@ class PairEditor(FieldEditor):
         self.spin_w.setVisible(split)
         show_number(self.spin_h, h)
         show_number(self.spin_w, w)
+
+
+class OptionalPairEditor(PairEditor):
+    """A pair that may be None, meaning "as ``default``": the pool stride (None: the pool window).
+
+    With "= window" ticked the field is None and the spins show ``default`` greyed; unticking
+    writes the pair the spins show, and from then on the spins edit it.
+    """
+
+    def __init__(self, field: str, lo: int, hi: int, tip: str = "", default_text: str = "= window", parent=None):
+        super().__init__(field, lo, hi, tip, parent)
+        self.default: tuple[int, int] = (lo, lo)
+        self.auto = QtWidgets.QCheckBox(default_text)
+        self.auto.setToolTip(f"{tip}: {default_text}")
+        self.layout().insertWidget(0, self.auto)
+        self.auto.toggled.connect(self._auto_toggled)
+
+    def value(self):
+        return None if self.auto.isChecked() else super().value()
+
+    def _auto_toggled(self, on: bool) -> None:
+        for w in (self.spin_h, self.spin_w, self.split):
+            w.setEnabled(not on)
+        self._write(self.value())
+
+    def _spin_changed(self, _v) -> None:
+        if not self.auto.isChecked():
+            super()._spin_changed(_v)
+
+    def _show(self, value) -> None:
+        blocked = self.auto.blockSignals(True)
+        self.auto.setChecked(value is None)
+        self.auto.blockSignals(blocked)
+        for w in (self.spin_h, self.spin_w, self.split):
+            w.setEnabled(value is not None)
+        super()._show(self.default if value is None else value)
