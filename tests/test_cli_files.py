@@ -277,7 +277,8 @@ def test_an_autosave_the_window_cannot_show_is_kept_aside_too(env, qtbot, monkey
     monkeypatch.setattr(MainWindow, "_on_changed", on_changed)
     win = make_window(ask_restore=lambda p: True)
     qtbot.addWidget(win)
-    assert win.doc.scene.title == "" and "a view failed; it is kept as autosave-damaged-" in win.editors.problem_label.text()
+    assert win.doc.scene.title == ""
+    assert "a view failed; it is kept as autosave-damaged-" in win.editors.problem_label.text()
     assert len(list((env / "data").glob("autosave-damaged-*.json"))) == 1
 
 

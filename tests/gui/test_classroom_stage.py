@@ -82,7 +82,7 @@ def test_the_busy_bar_is_up_before_a_computation_on_the_gui_thread_starts(window
 
 def test_hovering_x_pad_names_the_x_pad_cell_and_its_value(window, qtbot):
     from tests.gui.conftest import cell_point
-    window.editors.input.set_cell_value((0, 0, 0, 0), 3.5)          # X[0, 0] = 3.5; with padding 1 it sits at X_pad[1, 1]
+    window.editors.input.set_cell_value((0, 0, 0, 0), 3.5)     # X[0, 0] = 3.5; with padding 1 it sits at X_pad[1, 1]
     qtbot.waitUntil(lambda: not window.doc.busy)       # a slow first computation goes to the worker
     window.doc.set_path("forward")
     window.doc.set_position(1)

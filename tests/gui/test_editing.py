@@ -38,7 +38,8 @@ def test_ctrl_click_types_a_value_into_a_cell(window, qtbot, monkeypatch):
     monkeypatch.setattr(QtWidgets.QInputDialog, "getDouble",
                         lambda parent, title, label, value, *a: asked.append((label, value)) or (-2.5, True))
     vp = window.editors.input.canvas.glw.viewport()
-    qtbot.mouseClick(vp, QtCore.Qt.LeftButton, QtCore.Qt.ControlModifier, _cell_point(window.editors.input.canvas, 2, 6))
+    canvas = window.editors.input.canvas
+    qtbot.mouseClick(vp, QtCore.Qt.LeftButton, QtCore.Qt.ControlModifier, _cell_point(canvas, 2, 6))
     assert asked and asked[0][0] == "X[0, 0, 2, 6] ="
     assert window.doc.pipeline.tensors.x[0, 0, 2, 6] == -2.5
     assert window.doc.results.x_pad[0, 0, 3, 7] == -2.5      # and it went through the block

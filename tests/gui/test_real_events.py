@@ -262,15 +262,17 @@ def _drag(qtbot, canvas, cells, button=QtCore.Qt.LeftButton):
 
 @pytest.mark.qt_log_ignore(POPUP_WARNINGS)
 def test_painting_the_target_chooses_the_squared_error_and_dp_is_p_minus_t(window, qtbot):
-    choose(qtbot, window.editors.input.paint_on, 1)                             # X → target T (↑/↓ on a closed box step)
-    assert window.editors.input.paint_on.currentText() == "target T" and window.editors.input.canvas.data.shape == (1, 1, 4, 4)
+    choose(qtbot, window.editors.input.paint_on, 1)                 # X → target T (↑/↓ on a closed box step)
+    inputs = window.editors.input
+    assert inputs.paint_on.currentText() == "target T" and inputs.canvas.data.shape == (1, 1, 4, 4)
     type_into(qtbot, window.editors.input.brush, "2")
     _drag(qtbot, window.editors.input.canvas, [(0, 0), (0, 1), (1, 1)])
     doc = window.doc
     t = np.zeros((1, 1, 4, 4), np.float32)
     t[0, 0, 0, 0] = t[0, 0, 0, 1] = t[0, 0, 1, 1] = 2.0
     np.testing.assert_array_equal(doc.pipeline.tensors.target, t)
-    assert doc.pipeline.config.loss == "half_squared_error" and window.editors.config.loss.currentText() == "half_squared_error"
+    assert doc.pipeline.config.loss == "half_squared_error"
+    assert window.editors.config.loss.currentText() == "half_squared_error"
     assert_close(doc.results.dp, doc.results.p - t)                # ∂(½‖P − T‖²)/∂P
     doc.undo.undo()                                                # the stroke is one step
     assert doc.pipeline.config.loss == "sum"
