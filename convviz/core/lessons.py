@@ -235,7 +235,7 @@ def delta_chain() -> Scene:
                  text="Two blocks: block 1 (two filters, sigmoid, 2×2 max pooling) feeds block 2 (tanh), and the "
                       "loss is ½‖P² − T‖². Going back, block 2's δ² = dZ² becomes dX² = δ² ⋆ W′² (W′: W rotated "
                       "180°), which is block 1's dP¹; max pooling hands each cell to its window's maximum, and "
-                      "the σ′ gate makes δ¹ = pool′(δ² ⋆ W′²) ⊙ σ′(z¹) — seed 003's δˡ = (δˡ⁺¹ ⋆ W′ˡ⁺¹) ⊙ "
+                      "the σ′ gate makes δ¹ = pool′(δ² ⋆ W′²) ⊙ σ′(z¹): the chain of deltas δˡ = (δˡ⁺¹ ⋆ W′ˡ⁺¹) ⊙ "
                       "σ′(zˡ). This view shows block 1's gate, fed the gradient that comes back from block 2.")
 
 
