@@ -98,6 +98,11 @@ def check_chain(net: dict, x_shape, w_shape, config) -> None:
     def block(entry):
         return Block(_ghost(entry["w"][0]), None, replace(BlockConfig(), **entry["config"]))
 
+    for side in ("below", "above"):
+        for i, e in enumerate(net[side]):
+            if e["b"] is not None and e["b"][0] != (e["w"][0][0],):
+                _fail(f"network.{side}[{i}].b.shape", f"{list(e['b'][0])} must be [{e['w'][0][0]}]: one value per "
+                                                      f"filter of the block's kernel")
     blocks = ([block(e) for e in net["below"]] + [Block(_ghost(w_shape), None, config)]
               + [block(e) for e in net["above"]])
     shapes = Network(_ghost(x_shape), tuple(blocks)).shapes()

@@ -112,6 +112,15 @@ def test_the_selected_block_is_a_one_block_pipeline_fed_by_the_network():
         assert sm.path(name).n_positions >= 1
 
 
+def test_every_setting_of_every_block_round_trips():
+    from tests.core.torchcode_cases import NETWORKS, network_scene
+    for name in NETWORKS:
+        s = network_scene(name)
+        back = scene_from_dict(json.loads(json.dumps(s.to_dict())))
+        assert [b.config for b in back.blocks()] == [b.config for b in s.blocks()] and back.selected == s.selected
+        assert back.training == s.training and back.network().compute("numpy").loss == s.network().compute("numpy").loss
+
+
 def test_a_network_scene_round_trips_as_version_3_and_one_block_stays_version_2(tmp_path):
     s = replace(two_block_scene(1), training=Training(0.02, 0.9, 300))
     s.save(tmp_path / "net.json")
@@ -137,6 +146,8 @@ def test_a_network_scene_round_trips_as_version_3_and_one_block_stays_version_2(
     (lambda d: d["network"].update(above=[d["network"]["below"][0]] * 3), r"network: holds 5 blocks.*at most 4"),
     (lambda d: d["network"].update(sideways=[]), r"network: unknown field"),
     (lambda d: d.update(version=2), r"network: needs version 3"),
+    (lambda d: d["network"]["below"][0].update(b={"shape": [2], "data": [0.0, 1.0]}),
+     r"network.below\[0\].b.shape: \[2\] must be \[3\]"),
 ])
 def test_a_bad_network_section_names_the_field(edit, message):
     d = two_block_scene(1).to_dict()
