@@ -10,7 +10,7 @@ from convviz.core.scene import load_scene
 
 def test_a_network_lesson_shows_its_selected_block_and_autosaves_whole(window, tmp_path):
     lesson = lessons_dir() / "004-delta-chain.json"
-    assert window.open_lesson(lesson)
+    assert window.files.open_lesson(lesson)
     scene = load_scene(lesson)
     r = scene.network().compute("numpy")
     shown = window.doc.results
