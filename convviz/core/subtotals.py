@@ -13,6 +13,7 @@ import numpy as np
 
 from . import links
 from .geometry import ConvSpec
+from .paths.roles import W, X_PAD
 from .three_ways import dw_three_ways, dx_three_ways
 
 
@@ -38,8 +39,8 @@ def _by(keys, values, axis: str) -> list[Subtotal]:
 def forward(spec: ConvSpec, x_pad: np.ndarray, w_eff: np.ndarray, x_hw, cell) -> list[Subtotal]:
     """Z[cell] without its bias, one subtotal per input channel of the group."""
     rf = links.receptive_field(spec, w_eff.shape, x_hw, cell)
-    products = [np.float64(x_pad[a]) * np.float64(w_eff[t]) for a, t in zip(rf["X_pad"], rf["W"])]
-    return _by([a[1] for a in rf["X_pad"]], products, "c")
+    products = [np.float64(x_pad[a]) * np.float64(w_eff[t]) for a, t in zip(rf[X_PAD], rf[W])]
+    return _by([a[1] for a in rf[X_PAD]], products, "c")
 
 
 def dx(spec: ConvSpec, w_eff: np.ndarray, dz: np.ndarray, x_hw, cell) -> list[Subtotal]:

@@ -14,15 +14,14 @@ import html
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from ..core.paths.roles import FLIPPED, KERNEL, Role
 from .legend import legend_html
 from .tensorview import TensorView
 
-KERNEL_ROLES = ("W", "W′", "dW", "dW_eff", "K", "K′", "W′ dilated")
 
-
-def role_scales(path) -> dict[str, float]:
+def role_scales(path) -> dict[Role, float]:
     """One colour scale per role across every stage of ``path``, so stepping never rescales."""
-    scales: dict[str, float] = {}
+    scales: dict[Role, float] = {}
     for stage in path.stages:
         for s in stage.tensors:
             scales[s.role] = max(scales.get(s.role, 0.0), float(np.abs(s.data).max(initial=0.0)))
@@ -34,8 +33,8 @@ def plane_for(shown, step, n: int = 0, c: int = 0) -> tuple:
     if step is not None:
         cells = step.highlights.get(shown.role)
         if cells:
-            return tuple(cells[0][:max(0, shown.data.ndim - 2)])
-    if shown.role in KERNEL_ROLES:
+            return tuple(cells[0][:shown.role.leading_axes])
+    if shown.role.kind in (KERNEL, FLIPPED):
         return (min(c, shown.data.shape[0] - 1), 0)
     return (n, c)
 
@@ -121,7 +120,7 @@ class StageView(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ the step
 
-    def show_step(self, path, position: int, scales: dict[str, float], *, plane: tuple[int, int] = (0, 0),
+    def show_step(self, path, position: int, scales: dict[Role, float], *, plane: tuple[int, int] = (0, 0),
                   values: bool = True, colorblind: bool = False):
         """Draw ``position`` of ``path`` (a core Path); returns its Step, None at a stage's overview."""
         si, k = path.position(position)
