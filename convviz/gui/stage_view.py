@@ -129,7 +129,8 @@ class StageView(QtWidgets.QWidget):
         self.title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}"
                            + ("  (out of date)" if self.stale else ""))
         self.text.setText(stage.text)
-        self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
+        self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else "")
+                             + ("\n" + step.note if step is not None and step.note else ""))
         shown = stage.tensors_at(k)
         while len(self.views) < len(shown):
             v = TensorView()
@@ -154,6 +155,8 @@ class StageView(QtWidgets.QWidget):
                         v.set_highlights("target" if role == step.role or cells == [step.cell] else "field", cells)
                 if step.role == s.role and not step.writes:
                     v.set_highlights("target", [step.cell])
+                if s.role in step.marks:
+                    v.set_highlights("mark", step.marks[s.role])
             self.view_grid.addWidget(v, i // cols, i % cols)
             v.show()                    # after addWidget: reparenting hides a widget
         self._shown = shown
@@ -168,7 +171,10 @@ class StageView(QtWidgets.QWidget):
             return False
         view.set_hidden([c for c, _ in step.writes] if step.writes else [step.cell])
         head, sep, _ = step.formula.rpartition(" = ")
-        self.formula.setText(self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?"))
+        text = self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?")
+        if step.note:                   # the note may say the result (a total, before + stamp = after)
+            text = text.replace("\n" + step.note, "")
+        self.formula.setText(text)
         return True
 
     def _stretch_grid(self, shown, cols: int) -> None:

@@ -25,6 +25,7 @@ HIGHLIGHT_PENS = {
     "field": pg.mkPen((255, 170, 0), width=2.5),        # receptive field, window, support
     "target": pg.mkPen((0, 200, 80), width=4),          # the cell being written
     "link": pg.mkPen((200, 0, 200), width=2.5),         # hover links
+    "mark": pg.mkPen((220, 0, 0), width=3.5, style=QtCore.Qt.DashLine),   # a max's winner, the bias
 }
 
 

@@ -19,7 +19,7 @@ from convviz.core.paths.registry import PATH_TITLES, PATHS, REGISTRY
 from convviz.core.spec import make_conv_spec
 from tests.strategies import conv_configs
 
-NOT_PATHS = {"common", "model", "registry", "roles"}
+NOT_PATHS = {"common", "fold", "model", "registry", "roles"}
 
 
 def test_the_registry_lists_every_path_module_once():

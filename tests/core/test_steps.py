@@ -81,13 +81,17 @@ def _assert_formula_numbers(step, stage):
     """The numbers a step's formula shows, worked out by hand (this test's activation is the sigmoid).
 
     Gather steps: the result is the cell's value; the shown factors are the step's terms in
-    order; when every term is shown, their products (and the bias) add up to the result;
-    σ(z) and σ′(z) equal the definitions at the shown z. Scatter steps: dP·share = the stamp."""
+    order (or the subtotals per channel or sample, or single values added up); when every
+    term is shown, their products (and the bias) add up to the result;
+    σ(z) and σ′(z) equal the definitions at the shown z. Scatter steps: dP·share = the stamp, and the totals are dA after the step."""
     f = step.formula
     if " += " in f:
-        m = re.fullmatch(r"dA\[.*\] \+= (\S+)·(\S+) = (\S+)", f)
+        m = re.fullmatch(r"dA\[.*\] \+= (\S+)·(\S+) = (\S+)(?: each)? → (.+)", f)
         if m:
-            g, share, v = (_number(x) for x in m.groups())
+            g, share, v = (_number(x) for x in m.groups()[:3])
+            totals = [_number(t) for t in m[4].split(", ") if t != "…"]
+            da = stage.tensors_at(step.index)[-1].data          # dA after this step
+            assert all(_near(t, float(da[c])) for t, (c, _) in zip(totals, step.writes)), f
             assert _near(g, step.terms[0].a) and _near(share, step.terms[0].b) and _near(v, step.value), f
             assert _near(v, g * share, 1.1e-2 * abs(g * share)), f
         else:
@@ -117,6 +121,17 @@ def _assert_formula_numbers(step, stage):
         elif part.endswith(")") and "(b[" in part:             # the bias: '0.64 (b[0])'
             v = _number(part.split(" (b[")[0])
             total += v
+            bound += _half_unit(v)
+        elif part.startswith("["):                               # a subtotal: '[c=1] (−9)'
+            v = _number(part.split("] ", 1)[1])
+            total += v
+            bound += _half_unit(v) + 1e-4 * len(step.terms)
+        elif not len(step.terms):                               # nothing adds to it: '= 0 = 0'
+            assert _number(part) == 0, f
+        elif "·" not in part:                                    # one value: a cell as it stands, or a copy
+            v = step.terms[i].a if "[" in part else _number(part)
+            assert _near(v, step.terms[i].a), f
+            total += step.terms[i].a
             bound += _half_unit(v)
         else:
             a, b = (_number(v) for v in part.split("·"))

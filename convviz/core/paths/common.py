@@ -14,9 +14,9 @@ from typing import Callable
 
 import numpy as np
 
-from .. import links
+from .. import links, subtotals
 from ..geometry import ConvSpec
-from .roles import W, X_PAD, Role
+from .roles import B, W, X_PAD, Role
 
 MAX_SHOWN_TERMS = 9
 
@@ -120,6 +120,8 @@ class Step:
     formula: str
     constant: float = 0.0          # the bias, where there is one
     writes: list[tuple] = field(default_factory=list)   # scatter steps: (cell, amount)
+    note: str = ""                 # what the formula leaves unsaid: ties, padding, cells never reached
+    marks: dict[Role, list[tuple]] = field(default_factory=dict)   # cells marked apart: a max's winner, the bias
 
     @property
     def partial_sums(self) -> list[float]:
@@ -209,20 +211,48 @@ class Path:
 
 def terms_formula(lhs: str, terms: Sequence[Term], value: float, constant: float | None = None,
                   const_label: str = "b") -> str:
+    return f"{lhs} = {products_text(terms, constant, const_label)} = {fmt(value)}"
+
+
+def products_text(terms: Sequence[Term], constant: float | None = None, const_label: str = "b") -> str:
+    """'1·2 + 3·(−1) + … (18 terms) + 0.5 (b[0])': the first few products, then the count."""
     shown = [f"{fmt(t.a)}·{fmt(t.b)}" for t in terms[:MAX_SHOWN_TERMS]]
     if len(terms) > MAX_SHOWN_TERMS:
         shown.append(f"… ({len(terms)} terms)")
     if constant:                       # a zero bias adds nothing: left out
         shown.append(f"{fmt(constant)} ({const_label})")
-    return f"{lhs} = {' + '.join(shown) if shown else '0'} = {fmt(value)}"
+    return " + ".join(shown) if shown else "0"
+
+
+def sum_formula(lhs: str, terms: Sequence[Term], value: float, keys, axis: str, constant: float | None = None,
+                const_label: str = "b") -> tuple[str, str]:
+    """(formula, note) of a sum that may run over channels or samples.
+
+    ``keys[i]`` is the channel or sample of term i. When there are several, the formula
+    adds their subtotals up to the value (:func:`..subtotals.formula`) and the note lists
+    the products; with one, the formula lists the products.
+    """
+    keys = np.asarray(keys)
+    if len(np.unique(keys)) < 2:
+        return terms_formula(lhs, terms, value, constant, const_label), ""
+    if isinstance(terms, LazyTerms):
+        products = terms.a.astype(np.float64) * terms.b.astype(np.float64)
+    else:
+        products = [t.product for t in terms]
+    subs = subtotals.by_index(keys, products, axis)
+    return (subtotals.formula(lhs, subs, value, fmt, constant if constant else None, const_label),
+            f"products: {products_text(terms)}")
 
 
 def correlation_step(k: int, inp: np.ndarray, ker: np.ndarray, out: np.ndarray, spec: ConvSpec, *,
-                     in_role: Role, ker_role: Role, out_role: Role, bias: np.ndarray | None = None) -> Step:
+                     in_role: Role, ker_role: Role, out_role: Role, axis: str,
+                     bias: np.ndarray | None = None) -> Step:
     """out[n,q,i,j] = Σ_{c,m,n'} inp[n, g·Cin_g + c, s·i + d·m, s·j + d·n'] · ker[q, c, m, n'] (+ b[q]).
 
     ``inp`` is already padded: ``spec`` has no padding (its stride, dilation and groups count).
-    The window is :func:`links.receptive_field`'s, the one every path and hover use.
+    The window is :func:`links.receptive_field`'s, the one every path and hover use. Where
+    the sum runs over several channels of ``inp`` (named ``axis`` in the subtotals), the
+    formula adds up one subtotal per channel.
     """
     cell = cell_of(out.shape, k)
     q = cell[1]
@@ -231,6 +261,8 @@ def correlation_step(k: int, inp: np.ndarray, ker: np.ndarray, out: np.ndarray, 
     terms = [Term(float(inp[xc]), float(ker[wc]), in_role, xc, ker_role, wc) for xc, wc in zip(hx, hw_)]
     const = float(bias[q]) if bias is not None else 0.0
     value = float(out[cell])
-    return Step(k, out_role, cell, terms, value, {in_role: hx, ker_role: hw_, out_role: [cell]},
-                terms_formula(f"{out_role.name}[{','.join(map(str, cell))}]", terms, value,
-                              const if bias is not None else None, f"b[{q}]"), const)
+    formula, note = sum_formula(f"{out_role.name}[{','.join(map(str, cell))}]", terms, value,
+                                [xc[1] for xc in hx], axis, const if bias is not None else None, f"b[{q}]")
+    highlights = {in_role: hx, ker_role: hw_, out_role: [cell]}
+    return Step(k, out_role, cell, terms, value, highlights, formula, const, note=note,
+                marks={B: [(q,)]} if bias is not None else {})

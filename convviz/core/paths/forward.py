@@ -5,7 +5,7 @@ from ..activations import FORMULAS as ACT_FORMULAS
 from ..geometry import ConvSpec
 from ..losses import FORMULAS as LOSS_FORMULAS
 from .common import Path, Shown, Stage, Step, cell_of, correlation_step, count, fmt
-from .pool import pool_forward_step
+from .pool import padding_text, pool_forward_step
 from .roles import A, B, DP, K, K_FLIP, P, T, W, X, X_PAD, Z
 
 TITLE = "Forward pass"
@@ -31,13 +31,15 @@ def build(model) -> Path:
         f"{ker.name}[q,c,m,n′] + b[q],  g = q ÷ Cout_g",
         [Shown(X_PAD, r.x_pad), Shown(ker, r.w_eff), Shown(Z, r.z)] + ([Shown(B, bias)] if bias is not None else []),
         r.z.size, lambda k: correlation_step(k, r.x_pad, r.w_eff, r.z, slide_spec, in_role=X_PAD, ker_role=ker,
-                                             out_role=Z, bias=bias)))
+                                             out_role=Z, axis="c", bias=bias)))
     f, _ = ACT_FORMULAS[c.activation]
     stages.append(Stage("activate", "Activation", f"Apply σ = {c.activation} to every cell.", f,
                         [Shown(Z, r.z), Shown(A, r.a)], r.a.size, lambda k: _activation_step(model, k)))
     if c.pool != "none":
         stages.append(Stage("pool", f"{c.pool} pooling",
-                            f"Each P cell is the {'maximum' if c.pool == 'max' else 'mean'} of its window of A.",
+                            f"Each P cell is the {'maximum' if c.pool == 'max' else 'mean'} of its window of A."
+                            + (" The first maximum wins a tie, as in PyTorch." if c.pool == "max" else "")
+                            + padding_text(model),
                             "P[n,c,i,j] = " + ("max" if c.pool == "max" else "mean") + " of A over the window",
                             [Shown(A, r.a), Shown(P, r.p)], r.p.size, lambda k: pool_forward_step(model, k)))
     stages.append(_loss_stage(model))

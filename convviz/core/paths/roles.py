@@ -14,6 +14,7 @@ from dataclasses import dataclass
 INPUT, PADDED, OUTPUT, ACTIVATION, POOLED = "input", "padded input", "output", "activation", "pooled"
 KERNEL, FLIPPED, BIAS, INSERTED, GATHER, MATRIX = ("kernel", "flipped kernel", "bias", "zero-inserted",
                                                    "gather input", "matrix")
+CORRELATION = "correlation"          # X_pad ⋆ dZ↑0 at every offset, of which dW is every d-th cell
 
 NCHW = ("n", "c", "y", "x")
 QCMN = ("q", "c", "m", "n′")
@@ -58,6 +59,8 @@ GATE = Role("σ′(Z)", NCHW, True, OUTPUT)
 DZ_INSERTED = Role("dZ↑0", NCHW, True, INSERTED)
 DZ_PAD = Role("dZ_pad", NCHW, True, GATHER)
 DW = Role("dW", QCMN, True, KERNEL)
+CORRELATION_FULL = Role("X_pad ⋆ dZ↑0", ("q", "c", "u", "v"), True, CORRELATION)
+CORRELATION_PLAIN = Role("X_pad ⋆ dZ", ("q", "c", "u", "v"), True, CORRELATION)
 DW_EFF = Role("dW_eff", QCMN, True, KERNEL)
 DB = Role("db", ("q",), True, BIAS)
 DX = Role("dX", NCHW, True, INPUT)
@@ -71,9 +74,9 @@ DX_COL = Role("dX_col", ("g", "t", "col"), True, MATRIX)
 J = Role("J", ("n", "r", "c"), False, MATRIX)
 JT = Role("Jᵀ", ("n", "c", "r"), False, MATRIX)
 
-ROLES = {r.name: r for r in (X, X_PAD, T, W, K, K_FLIP, W_FLIP, W_FLIP_DILATED, B, Z, A, P, DP, DA, DZ, GATE,
-                             DZ_INSERTED, DZ_PAD, DW, DW_EFF, DB, DX, DX_PAD, X_COL, W_ROW, Z_ROW, DZ_ROW, DW_ROW,
-                             DX_COL, J, JT)}
+ROLES = {r.name: r for r in (
+    X, X_PAD, T, W, K, K_FLIP, W_FLIP, W_FLIP_DILATED, B, Z, A, P, DP, DA, DZ, GATE, DZ_INSERTED, DZ_PAD, DW,
+    CORRELATION_FULL, CORRELATION_PLAIN, DW_EFF, DB, DX, DX_PAD, X_COL, W_ROW, Z_ROW, DZ_ROW, DW_ROW, DX_COL, J, JT)}
 
 
 def role(name: str) -> Role:
