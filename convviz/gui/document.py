@@ -233,9 +233,14 @@ class Document(QtCore.QObject):
 
     def _sync_scene(self) -> None:
         t, s = self.pipeline.tensors, self.scene
-        for name in TENSOR_NAMES:
-            setattr(s, name, getattr(t, name))
-        s.config, s.path, s.position = self.pipeline.config, self.path_name, self.position
+        if s.below or s.above:     # a network: the pipeline is the selected block, fed by the others
+            s.w, s.b = t.w, t.b
+            s.config = dataclasses.replace(self.pipeline.config, loss=s.config.loss, one_hot_cell=s.config.one_hot_cell)
+        else:
+            for name in TENSOR_NAMES:
+                setattr(s, name, getattr(t, name))
+            s.config = self.pipeline.config
+        s.path, s.position = self.path_name, self.position
 
     def _own_pipeline(self, scene: Scene):
         """A pipeline on copies of the scene's arrays, read-only from now on."""
