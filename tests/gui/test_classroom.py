@@ -145,6 +145,16 @@ def test_predict_the_next_cell_hides_the_value_until_the_next_key(window, qtbot)
     assert not window.formula.text().endswith("= ?")
 
 
+def test_predict_hides_the_note_that_gives_the_stamp_away(window, qtbot):
+    window.open_lesson(lessons_dir() / "001-scope-of-impact.json")
+    window.doc.set_path("dx-scatter")
+    window.doc.set_position(0)
+    window.predict_action.setChecked(True)
+    assert "before + stamp = after" not in window.formula.text()
+    qtbot.keyClick(window, QtCore.Qt.Key_Right)                       # reveal: the note is back
+    assert "before + stamp = after" in window.formula.text()
+
+
 def test_v_toggles_the_values_in_the_cells(window, qtbot):
     window.doc.set_path("forward")
     window.doc.set_position(1)

@@ -73,15 +73,3 @@ DW_ROW = Role("dW_row", ("g", "q", "t"), False, MATRIX)
 DX_COL = Role("dX_col", ("g", "t", "col"), True, MATRIX)
 J = Role("J", ("n", "r", "c"), False, MATRIX)
 JT = Role("Jᵀ", ("n", "c", "r"), False, MATRIX)
-
-ROLES = {r.name: r for r in (
-    X, X_PAD, T, W, K, K_FLIP, W_FLIP, W_FLIP_DILATED, B, Z, A, P, DP, DA, DZ, GATE, DZ_INSERTED, DZ_PAD, DW,
-    CORRELATION_FULL, CORRELATION_PLAIN, DW_EFF, DB, DX, DX_PAD, X_COL, W_ROW, Z_ROW, DZ_ROW, DW_ROW, DX_COL, J, JT)}
-
-
-def role(name: str) -> Role:
-    """The role called ``name``; ValueError naming the roles there are."""
-    try:
-        return ROLES[name]
-    except KeyError:
-        raise ValueError(f"unknown role {name!r}; the roles are: {', '.join(ROLES)}") from None
