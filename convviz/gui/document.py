@@ -25,7 +25,8 @@ from PySide6 import QtCore, QtGui
 
 from ..core.pipeline import BlockConfig
 from ..core.scene import TENSOR_NAMES, Scene
-from ..core.steps import PATHS, StepModel
+from ..core.paths.model import StepModel
+from ..core.paths.registry import PATHS
 from ..core import presets
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from ..core.paths import roles
 from .config_panel import ConfigPanel
 from .document import Document
 from .input_panel import InputPanel
@@ -32,7 +33,7 @@ class EditorsDock(QtWidgets.QDockWidget):
         self.problem_label.setObjectName("problemLabel")
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("color: #b00020; font-weight: bold;")
-        self.output_view = TensorView("P")
+        self.output_view = TensorView(roles.P)
         self.output_view.setObjectName("outputView")
         self.output_view.setAccessibleName("block output; click a cell for a one-hot loss")
         self.output_view.setMinimumHeight(180)
@@ -54,7 +55,7 @@ class EditorsDock(QtWidgets.QDockWidget):
         if r.spec is not None:
             self.size_formula.setText(r.spec.formula(self.doc.shown.tensors.x.shape[2:]))
         if r.p is not None:
-            self.output_view.set_tensor("P", r.p, f"P {'×'.join(map(str, r.p.shape))}", (0, 0),
+            self.output_view.set_tensor(roles.P, r.p, f"P {'×'.join(map(str, r.p.shape))}", (0, 0),
                                         bool(r.p.min() < 0), float(np.abs(r.p).max(initial=0)) or 1.0)
             self.output_view.set_highlights("target", [tuple(c.one_hot_cell)] if c.loss == "one_hot" else [])
         self.input.show_scene(plane)

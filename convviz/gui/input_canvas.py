@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore
 
+from ..core.paths import roles
 from .tensorview import TensorView
 
 
@@ -16,7 +17,7 @@ class InputCanvas(TensorView):
     stroke_finished = QtCore.Signal(object, str)      # the painted array, its name
 
     def __init__(self, parent=None):
-        super().__init__("X", parent)
+        super().__init__(roles.X, parent)
         self.setObjectName("inputView")
         self.setAccessibleName("input drawing")
         self.brush_value = 1.0
@@ -48,7 +49,7 @@ class InputCanvas(TensorView):
             return False
         patch[...] = value
         scale = max(1.0, float(np.abs(self.array).max(initial=0)))
-        self.set_tensor(self.role, self.array, f"{self.role} (painting)", self.plane_index, True, scale)
+        self.set_tensor(self.role, self.array, f"{self.role.name} (painting)", self.plane_index, True, scale)
         return True
 
     def _stroke_to(self, pos) -> None:

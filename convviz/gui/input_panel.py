@@ -11,6 +11,7 @@ import numpy as np
 from PySide6 import QtWidgets
 
 from ..core import presets
+from ..core.paths import roles
 from ..core.schema import MAX_SIDE, MAX_VALUES
 from ..core.tensor_edits import image_input, input_changes, resized
 from .document import Document
@@ -18,7 +19,7 @@ from .editors import show_number, spin_box
 from .image_dialog import ImageImportDialog
 from .input_canvas import InputCanvas
 
-PAINTED = {"X": ("x", "X"), "target T": ("target", "T"), "dP": ("dp", "dP")}     # combo text: (tensor, role)
+PAINTED = {"X": ("x", roles.X), "target T": ("target", roles.T), "dP": ("dp", roles.DP)}  # combo text: tensor, role
 LOSS_FOR = {"dp": {"loss": "given"}, "target": {"loss": "half_squared_error"}}  # painting it chooses this loss
 
 
@@ -98,7 +99,7 @@ class InputPanel(QtWidgets.QGroupBox):
             return
         self.canvas.role = role
         self.canvas.plane_index = self.plane
-        self.canvas.set_array(name, np.asarray(arr, np.float32), f"{role} {'×'.join(map(str, arr.shape))}")
+        self.canvas.set_array(name, np.asarray(arr, np.float32), f"{role.name} {'×'.join(map(str, arr.shape))}")
 
     # ------------------------------------------------------------ panel -> model
 
@@ -114,7 +115,7 @@ class InputPanel(QtWidgets.QGroupBox):
         if arr is None:
             return
         value, ok = QtWidgets.QInputDialog.getDouble(
-            self, "Type a value", f"{self.canvas.role}[{', '.join(map(str, cell))}] =",
+            self, "Type a value", f"{self.canvas.role.cell_text(cell)} =",
             float(arr[tuple(cell)]), -1e6, 1e6, 4)
         if ok:
             self.set_cell_value(cell, value)
@@ -124,7 +125,7 @@ class InputPanel(QtWidgets.QGroupBox):
         arr = self.canvas.array.copy()
         arr[tuple(cell)] = value
         name = self.canvas.target_name
-        return self._edit(f"type {self.canvas.role}[{', '.join(map(str, cell))}]", tensors={name: arr},
+        return self._edit(f"type {self.canvas.role.cell_text(cell)}", tensors={name: arr},
                           config=LOSS_FOR.get(name))
 
     def _fill(self, value: float):

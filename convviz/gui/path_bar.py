@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ..core.steps import PATH_TITLES, PATHS
+from ..core.paths.registry import PATH_TITLES, PATHS
 from .editors import spin_box
 
 

@@ -14,15 +14,14 @@ import html
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from ..core.paths.roles import FLIPPED, KERNEL, Role
 from .legend import legend_html
 from .tensorview import TensorView
 
-KERNEL_ROLES = ("W", "W′", "dW", "dW_eff", "K", "K′", "W′ dilated")
 
-
-def role_scales(path) -> dict[str, float]:
+def role_scales(path) -> dict[Role, float]:
     """One colour scale per role across every stage of ``path``, so stepping never rescales."""
-    scales: dict[str, float] = {}
+    scales: dict[Role, float] = {}
     for stage in path.stages:
         for s in stage.tensors:
             scales[s.role] = max(scales.get(s.role, 0.0), float(np.abs(s.data).max(initial=0.0)))
@@ -30,17 +29,17 @@ def role_scales(path) -> dict[str, float]:
 
 
 def _is_kernel(shown) -> bool:
-    return shown.role in KERNEL_ROLES
+    return shown.role.kind in (KERNEL, FLIPPED)
 
 
 def plane_for(shown, step, n: int = 0, c: int = 0, follow: bool = True) -> tuple:
     """The plane of ``shown`` on screen for sample ``n`` and channel ``c``, within its shape.
 
     ``follow``: a tensor the step highlights shows the plane of its first highlighted cell.
-    Otherwise a 4-D activation shows [n, c], a 4-D kernel filter c in the input channel the
-    step reads for that filter (else 0); other tensors the step's plane, else [n, c].
+    Otherwise a 4-D activation shows [n, c], a 4-D kernel its first axis at c, in the second
+    axis the step reads there (else 0); other tensors the step's plane, else [n, c].
     """
-    lead = shown.data.shape[:max(0, shown.data.ndim - 2)]
+    lead = shown.data.shape[:min(shown.role.leading_axes, max(0, shown.data.ndim - 2))]
     cells = step.highlights.get(shown.role, []) if step is not None else []
     if cells and (follow or len(lead) != 2):
         index = tuple(cells[0][:len(lead)])
@@ -53,14 +52,14 @@ def plane_for(shown, step, n: int = 0, c: int = 0, follow: bool = True) -> tuple
 
 
 def step_plane(step, n: int, c: int) -> tuple[int, int]:
-    """(n, c) of the cell ``step`` writes (a kernel cell gives its filter as c); else (n, c) as given."""
+    """(n, c) of the cell ``step`` writes (a kernel cell gives its first axis as c); else (n, c) as given."""
     if step is None or len(step.cell) != 4:
         return n, c
-    return (n, step.cell[0]) if step.role in KERNEL_ROLES else (step.cell[0], step.cell[1])
+    return (n, step.cell[0]) if step.role.kind in (KERNEL, FLIPPED) else (step.cell[0], step.cell[1])
 
 
 def plane_ranges(shown) -> tuple[int, int]:
-    """How many samples and channels the 4-D tensors in ``shown`` have (a kernel's filters count as channels)."""
+    """How many samples and channels the 4-D tensors in ``shown`` have (a kernel's first axis counts as channels)."""
     ns = [s.data.shape[0] for s in shown if s.data.ndim == 4 and not _is_kernel(s)]
     cs = [s.data.shape[0] if _is_kernel(s) else s.data.shape[1] for s in shown if s.data.ndim == 4]
     return max(ns, default=1), max(cs, default=1)
@@ -148,7 +147,7 @@ class StageView(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ the step
 
-    def show_step(self, path, position: int, scales: dict[str, float], *, plane: tuple[int, int] = (0, 0),
+    def show_step(self, path, position: int, scales: dict[Role, float], *, plane: tuple[int, int] = (0, 0),
                   follow: bool = True, values: bool = True, colorblind: bool = False):
         """Draw ``position`` of ``path`` (a core Path); returns its Step, None at a stage's overview.
 
@@ -163,7 +162,8 @@ class StageView(QtWidgets.QWidget):
         self.title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}"
                            + ("  (out of date)" if self.stale else ""))
         self.text.setText(stage.text)
-        self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
+        self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else "")
+                             + ("\n" + step.note if step is not None and step.note else ""))
         shown = stage.tensors_at(k)
         while len(self.views) < len(shown):
             v = TensorView()
@@ -189,6 +189,8 @@ class StageView(QtWidgets.QWidget):
                         v.set_highlights("target" if role == step.role or cells == [step.cell] else "field", cells)
                 if step.role == s.role and not step.writes:
                     v.set_highlights("target", [step.cell])
+                if s.role in step.marks:
+                    v.set_highlights("mark", step.marks[s.role])
             self.view_grid.addWidget(v, i // cols, i % cols)
             v.show()                    # after addWidget: reparenting hides a widget
         self._shown = shown
@@ -204,7 +206,10 @@ class StageView(QtWidgets.QWidget):
             return False
         view.set_hidden([c for c, _ in step.writes] if step.writes else [step.cell])
         head, sep, _ = step.formula.rpartition(" = ")
-        self.formula.setText(self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?"))
+        text = self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?")
+        if step.note:                   # the note may say the result (a total, before + stamp = after)
+            text = text.replace("\n" + step.note, "")
+        self.formula.setText(text)
         return True
 
     def _stretch_grid(self, shown, cols: int) -> None:

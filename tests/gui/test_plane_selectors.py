@@ -7,7 +7,7 @@ from PySide6 import QtCore
 
 from convviz.core.pipeline import BlockConfig
 from convviz.core.scene import Scene
-from convviz.gui.stage_view import KERNEL_ROLES
+from convviz.core.paths import roles
 from tests.gui.conftest import type_into
 
 N, CIN, COUT = 2, 2, 3
@@ -21,17 +21,18 @@ def _scene() -> Scene:
 
 
 def _to_a_step(window, qtbot) -> None:
-    """Press → until the player is inside a stage's steps."""
+    """Press → until the player is inside a stage's steps that show a batch of activations (N × C × H × W)."""
     doc = window.doc
-    for _ in range(50):
-        if doc.path().position(doc.position)[1] is not None:
+    for _ in range(200):
+        batched = any(v.data.ndim == 4 and v.role.axes[0] == "n" for v in _shown(window).values())
+        if doc.path().position(doc.position)[1] is not None and batched:
             return
         qtbot.keyClick(window, QtCore.Qt.Key_Right)
-    raise AssertionError("no step within 50 presses of →")
+    raise AssertionError("no such step within 200 presses of →")
 
 
 def _shown(window) -> dict:
-    return {v.role: v for v in window.stage.views if v.isVisible()}
+    return {v.role.name: v for v in window.stage.views if v.isVisible()}
 
 
 @pytest.mark.parametrize("path", ["forward", "dw", "dx-gather", "dx-scatter"])
@@ -48,17 +49,17 @@ def test_the_selectors_choose_the_plane_of_every_view_during_steps(window, qtbot
     assert not bar.follow.isChecked() and (bar.sel_n.value(), bar.sel_c.value()) == (1, 2)
     for moves in range(2):                         # the choice stays while the player moves on
         views = _shown(window)
-        four_d = {role: v for role, v in views.items() if v.data.ndim == 4}
+        four_d = {name: v for name, v in views.items() if v.data.ndim == 4}
         assert four_d, path
-        for role, v in four_d.items():
+        for name, v in four_d.items():
             data = v.data
-            if role in KERNEL_ROLES:                   # a kernel: its first axis at c (W′ is Cin × Cout: 1)
+            if v.role.kind in (roles.KERNEL, roles.FLIPPED):                   # a kernel: its first axis at c (W′ is Cin × Cout: 1)
                 q = min(2, data.shape[0] - 1)
-                assert v.index[0] == q, role
+                assert v.index[0] == q, name
                 expected = data[q, v.index[1]]
             else:                                      # an activation: sample 1, channel 2 (Cin 2: channel 1)
                 expected = data[1, min(2, data.shape[1] - 1)]
-            np.testing.assert_array_equal(v.image.image, expected.astype(np.float32), err_msg=role)
+            np.testing.assert_array_equal(v.image.image, expected.astype(np.float32), err_msg=name)
         qtbot.keyClick(window, QtCore.Qt.Key_Right)
         _to_a_step(window, qtbot)
 
@@ -70,7 +71,7 @@ def test_choosing_n_then_following_the_step_again(window, qtbot):
     for _ in range(40):                                # to a step that writes Z[n, q] with q ≠ 0 or n ≠ 0
         si, k = window.doc.path().position(window.doc.position)
         step = window.doc.path().stages[si].step(k) if k is not None else None
-        if step is not None and step.role == "Z" and step.cell[:2] != (0, 0):
+        if step is not None and step.role == roles.Z and step.cell[:2] != (0, 0):
             break
         qtbot.keyClick(window, QtCore.Qt.Key_Right)
     bar = window.path_bar
