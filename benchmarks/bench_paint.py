@@ -13,6 +13,7 @@ Run: .venv/bin/python benchmarks/bench_paint.py
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import statistics
 import sys
 import time
@@ -102,8 +103,7 @@ def report(name: str, times: list[float]) -> None:
 
 
 def window_for(size: int, path: str, position: int) -> MainWindow:
-    scene = presets.default_scene()
-    scene.x = presets.input_preset("digit", size, size)[None, None].astype(np.float32)
+    scene = replace(presets.default_scene(), x=presets.input_preset("digit", size, size)[None, None].astype(np.float32))
     win = MainWindow(Document(scene))
     win.resize(1600, 1000)
     win.show()

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
 
 from . import schema
 from .pipeline import BlockConfig, Pipeline, Tensors
@@ -23,16 +24,30 @@ COMPUTE_CHECK_CELLS = 128 * 128      # inputs up to this size are computed once 
 
 
 TENSOR_NAMES = tuple(f.name for f in fields(Tensors))
+_PLAIN_FIELDS = ("config", "path", "position", "title", "text")
 
 
-@dataclass
-class Scene(Tensors):
-    """The block's tensors (x, w, b, target, dp) and everything else a view needs."""
+@dataclass(frozen=True, eq=False)
+class Scene:
+    """The block's tensors (x, w, b, target, dp) and everything else a view needs.
+
+    Frozen: a change is a new scene (``dataclasses.replace``) that shares the arrays it does
+    not change. Equal scenes have equal values, arrays compared exactly (dtype included).
+    """
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray | None = None
+    target: np.ndarray | None = None
+    dp: np.ndarray | None = None
     config: BlockConfig = field(default_factory=BlockConfig)
     path: str = "forward"
     position: int = 0
     title: str = ""
     text: str = ""
+
+    def arrays(self) -> Tensors:
+        """The tensors themselves, shared, not copied (for a pipeline that never writes them)."""
+        return Tensors(*(getattr(self, k) for k in TENSOR_NAMES))
 
     def tensors(self) -> Tensors:
         """A copy of the tensors alone, for a pipeline to own."""
@@ -42,6 +57,14 @@ class Scene(Tensors):
         """A pipeline on a copy of the tensors; ``backend`` is "numpy", "opencl", None
         (automatic) or any object with the operations of :class:`.backend.Backend`."""
         return Pipeline(self.tensors(), self.config, backend)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Scene):
+            return NotImplemented
+        if any(getattr(self, k) != getattr(other, k) for k in _PLAIN_FIELDS):
+            return False
+        return all((a is None) == (b is None) and (a is None or (a.dtype == b.dtype and np.array_equal(a, b)))
+                   for a, b in ((getattr(self, k), getattr(other, k)) for k in TENSOR_NAMES))
 
     def to_dict(self) -> dict:
         arrays = {k: None if getattr(self, k) is None else schema.encode_tensor(getattr(self, k))

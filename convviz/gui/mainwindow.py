@@ -482,10 +482,10 @@ class MainWindow(QtWidgets.QMainWindow):
         for f, title in lesson_titles():
             lessons_menu.addAction(title, lambda f=f: self.open_lesson(f))
         e = self.menuBar().addMenu("&Edit")
-        undo = self.doc.undo.createUndoAction(self, "&Undo")
+        undo = self.doc.undo_action(self)
         undo.setShortcut(QtGui.QKeySequence("Ctrl+Z"))
         undo.setShortcutContext(QtCore.Qt.WindowShortcut)      # keys.ClassroomKeys keeps spin boxes off it
-        redo = self.doc.undo.createRedoAction(self, "&Redo")
+        redo = self.doc.redo_action(self)
         redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
         redo.setShortcutContext(QtCore.Qt.WindowShortcut)
         e.addAction(undo)
@@ -519,8 +519,8 @@ class MainWindow(QtWidgets.QMainWindow):
         scene = self.doc.scene
         self.stage.set_lesson(scene.title, scene.text)      # a file's words are plain text
         self.setWindowTitle(f"convviz — {scene.title}" if scene.title else "convviz")
-        c = self.doc.pipeline.config
-        t = self.doc.pipeline.tensors
+        c = self.doc.scene.config
+        t = self.doc.scene
         for name, editor in self.param_editors.items():
             if name == "padding":
                 editor.show_padding(c.padding, self._resolved_padding())
@@ -548,9 +548,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _resolved_padding(self) -> tuple | None:
         """(top, bottom, left, right) that 'same' / 'valid' come to for this kernel; None if they cannot."""
-        c = self.doc.pipeline.config
+        c = self.doc.scene.config
         try:
-            return make_conv_spec(self.doc.pipeline.tensors.w.shape[2:], **c.conv_args()).padding
+            return make_conv_spec(self.doc.scene.w.shape[2:], **c.conv_args()).padding
         except ValueError:
             return None
 
@@ -572,7 +572,7 @@ class MainWindow(QtWidgets.QMainWindow):
         A first-use kernel build can take seconds and no timer fires meanwhile, so the bar is
         shown and painted at once (``repaint`` handles no input, so nothing re-enters here).
         """
-        on_gui_thread = not self.doc._should_go_async()
+        on_gui_thread = not self.doc.goes_async()
         if on_gui_thread:
             self.busy_bar.show()
             self.statusBar().showMessage("computing…")
@@ -599,7 +599,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stage.set_problem(message, self.stale)
 
     def _refresh_canvas(self):
-        t = self.doc.pipeline.tensors
+        t = self.doc.scene
         r = self.doc.results
         which = self.paint_on.currentText()
         if which == "X":
@@ -620,7 +620,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.setObjectName("inputView")
 
     def _refresh_kernel(self):
-        w = self.doc.pipeline.tensors.w
+        w = self.doc.scene.w
         q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
         tab = self.kernel_table
         tab.blockSignals(True)
@@ -638,7 +638,7 @@ class MainWindow(QtWidgets.QMainWindow):
         tab.setFixedHeight(sum(tab.rowHeight(i) for i in range(min(8, w.shape[2])))
                            + tab.horizontalHeader().sizeHint().height() + 2 * tab.frameWidth() + 2)
         tab.blockSignals(False)
-        b = self.doc.pipeline.tensors.b
+        b = self.doc.scene.b
         self.bias.blockSignals(True)
         self.bias.setValue(float(b[q]) if b is not None and q < len(b) else 0.0)
         self.bias.blockSignals(False)
@@ -764,13 +764,13 @@ class MainWindow(QtWidgets.QMainWindow):
     def _apply_input_preset(self, i: int):
         if i == 0:
             return
-        x = self.doc.pipeline.tensors.x
+        x = self.doc.scene.x
         plane = presets.input_preset(presets.INPUTS[i - 1], x.shape[2], x.shape[3])
         self._edit(f"input preset {presets.INPUTS[i - 1]}", tensors={"x": np.broadcast_to(plane, x.shape).copy()})
         self.input_preset.setCurrentIndex(0)
 
     def _resize_input(self):
-        x = self.doc.pipeline.tensors.x
+        x = self.doc.scene.x
         h, w, c, n = self.size_h.value(), self.size_w.value(), self.channels.value(), self.batch.value()
         new = np.zeros((n, c, h, w), np.float32)
         hh, ww, cc, nn = min(h, x.shape[2]), min(w, x.shape[3]), min(c, x.shape[1]), min(n, x.shape[0])
@@ -780,8 +780,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _input_changes(self, x: np.ndarray) -> dict:
         """A new input, and the kernel with as many input channels as it needs (new ones zero)."""
         changes = {"x": x}
-        wt = self.doc.pipeline.tensors.w
-        g, c = self.doc.pipeline.config.groups, x.shape[1]
+        wt = self.doc.scene.w
+        g, c = self.doc.scene.config.groups, x.shape[1]
         if c % g == 0 and wt.shape[1] * g != c:
             neww = np.zeros((wt.shape[0], c // g) + wt.shape[2:], np.float32)
             k = min(c // g, wt.shape[1])
@@ -790,12 +790,12 @@ class MainWindow(QtWidgets.QMainWindow):
         return changes
 
     def _resize_kernel(self):
-        w = self.doc.pipeline.tensors.w
+        w = self.doc.scene.w
         kh, kw, cout = self.kh.value(), self.kw.value(), self.cout.value()
         new = np.zeros((cout, w.shape[1], kh, kw), np.float32)
         new[:min(cout, w.shape[0]), :, :min(kh, w.shape[2]), :min(kw, w.shape[3])] = \
             w[:min(cout, w.shape[0]), :, :min(kh, w.shape[2]), :min(kw, w.shape[3])]
-        b = self.doc.pipeline.tensors.b
+        b = self.doc.scene.b
         newb = np.zeros(cout, np.float32)
         if b is not None:
             newb[:min(cout, len(b))] = b[:min(cout, len(b))]
@@ -808,21 +808,21 @@ class MainWindow(QtWidgets.QMainWindow):
             self._on_problem(f"“{item.text()}” is not a number; type a value such as 0.5 or -1")
             self._refresh_kernel()
             return
-        w = self.doc.pipeline.tensors.w.copy()
+        w = self.doc.scene.w.copy()
         q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
         w[q, c, item.row(), item.column()] = v
         self._edit("edit kernel", tensors={"w": w})
 
     def _bias_edited(self, v):
-        w = self.doc.pipeline.tensors.w
-        b = np.zeros(w.shape[0], np.float32) if self.doc.pipeline.tensors.b is None else self.doc.pipeline.tensors.b.copy()
+        w = self.doc.scene.w
+        b = np.zeros(w.shape[0], np.float32) if self.doc.scene.b is None else self.doc.scene.b.copy()
         b[min(self.kq.value(), len(b) - 1)] = v
         self._edit("edit bias", tensors={"b": b})
 
     def _apply_kernel_preset(self, i: int):
         if i == 0:
             return
-        w = self.doc.pipeline.tensors.w.copy()
+        w = self.doc.scene.w.copy()
         q, c = min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
         w[q, c] = presets.kernel_preset(presets.KERNELS[i - 1], w.shape[2], w.shape[3], seed=q * 16 + c)
         self._edit(f"kernel preset {presets.KERNELS[i - 1]}", tensors={"w": w})
@@ -918,7 +918,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------ files
 
     def has_unsaved_work(self) -> bool:
-        return not self.doc.undo.isClean()
+        return not self.doc.session.history.is_clean()
 
     def keep_work(self) -> bool:
         """Before the scene is replaced: offer to save unsaved work. False means: stop, change nothing."""
@@ -938,7 +938,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self._computing(self.doc.set_scene, presets.default_scene())
         self.file_path = None
-        self.doc.undo.setClean()
+        self.doc.session.history.set_clean()
 
     def open_path(self, path, *, ask: bool = True, lesson: bool = False) -> bool:
         """Open a scene (or a lesson: then it has no file to save back into)."""
@@ -952,7 +952,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         self._computing(self.doc.set_scene, scene)
         self.file_path = None if lesson else Path(path)
-        self.doc.undo.setClean()
+        self.doc.session.history.set_clean()
         if not lesson:
             self._add_recent(path)
         return True
@@ -969,12 +969,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.file_path is None:
             return self.save_as()
         try:
-            self.doc._sync_scene()
             self.doc.scene.save(self.file_path)
         except OSError as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot save", f"{self.file_path}: {exc}")
             return False
-        self.doc.undo.setClean()
+        self.doc.session.history.set_clean()
         self._add_recent(self.file_path)
         return True
 
@@ -1011,7 +1010,7 @@ class MainWindow(QtWidgets.QMainWindow):
         except (OSError, UnidentifiedImageError) as exc:
             self._on_problem(f"cannot read the image {Path(path).name}: {exc}")
             return False
-        dialog = ImageImportDialog(Path(path).name, size, self.doc.pipeline.tensors.x.shape[2:], self)
+        dialog = ImageImportDialog(Path(path).name, size, self.doc.scene.x.shape[2:], self)
         if dialog.exec() != QtWidgets.QDialog.Accepted:
             return False
         h, w, colour = dialog.choice()
@@ -1020,7 +1019,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def load_image(self, path, size: tuple[int, int] | None = None, colour: bool = False) -> bool:
         """Load a PNG/JPEG, resized to ``size`` (else the input's size), grayscale or one channel per colour."""
         from PIL import Image, UnidentifiedImageError
-        x = self.doc.pipeline.tensors.x
+        x = self.doc.scene.x
         h, w = size or x.shape[2:]
         try:
             with Image.open(path) as img:
@@ -1138,7 +1137,6 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._report(f"the export failed, nothing was written: {exc}", ok=False)
 
     def copy_torch_code(self) -> str | None:
-        self.doc._sync_scene()
         try:
             code = torch_script(self.doc.scene)
         except ValueError as exc:

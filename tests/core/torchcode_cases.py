@@ -3,6 +3,7 @@ the test and by tools/make_torchcode_fixture.py, which runs the scripts with tor
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 import re
 
 import numpy as np
@@ -24,15 +25,13 @@ OUTPUTS = ("z", "p", "dx", "dw", "db", "dz", "loss")
 
 
 def scene(name: str):
-    s = presets.default_scene()
     rng = np.random.default_rng(len(name))
-    s.x = rng.standard_normal((2, 2, 7, 8)).astype(np.float32)
-    s.w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
-    s.b = rng.standard_normal(3).astype(np.float32)
-    s.config = BlockConfig(**CONFIGS[name])
+    s = replace(presets.default_scene(), x=rng.standard_normal((2, 2, 7, 8)).astype(np.float32),
+                w=rng.standard_normal((3, 2, 3, 3)).astype(np.float32), b=rng.standard_normal(3).astype(np.float32),
+                config=BlockConfig(**CONFIGS[name]))
     if s.config.loss == "half_squared_error":
         p_shape = (2, 3, 3, 4)                  # P of a 7×8 input, dilation 2, padding 2, 2×2 max pool
-        s.target = rng.standard_normal(p_shape).astype(np.float32)
+        s = replace(s, target=rng.standard_normal(p_shape).astype(np.float32))
     return s
 
 

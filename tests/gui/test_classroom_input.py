@@ -86,7 +86,7 @@ def test_the_wheel_over_an_unfocused_spin_box_or_combo_box_changes_no_value(wind
     padding, mode, stride = window.padding.value(), window.mode.currentText(), window.stride.value()
     assert not _wheel(window.padding) and not _wheel(window.mode) and not _wheel(window.stride, +3)
     assert window.padding.value() == padding and window.mode.currentText() == mode
-    assert window.stride.value() == stride and window.doc.pipeline.config.padding == (padding, padding)
+    assert window.stride.value() == stride and window.doc.scene.config.padding == (padding, padding)
     assert all(w.focusPolicy() == QtCore.Qt.StrongFocus for w in (window.padding, window.mode, window.bias))
     window.stride.setFocus()                       # clicked on: now the wheel is the spin box's
     qtbot.waitUntil(window.stride.hasFocus)
@@ -100,18 +100,18 @@ def test_undo_works_while_a_spin_box_holds_the_focus(window, qtbot):
     window.padding.selectAll()
     _press(window, QtCore.Qt.Key_0)
     _press(window, QtCore.Qt.Key_Return)
-    assert window.doc.pipeline.config.padding == (0, 0)
+    assert window.doc.scene.config.padding == (0, 0)
     _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
-    assert window.doc.pipeline.config.padding == (1, 1)
+    assert window.doc.scene.config.padding == (1, 1)
     qtbot.waitUntil(lambda: not window.doc.busy)          # a slow first compute goes to the worker
     assert window.padding.value() == 1
     _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier | QtCore.Qt.ShiftModifier)
-    assert window.doc.pipeline.config.padding == (0, 0)
+    assert window.doc.scene.config.padding == (0, 0)
 
 
 def test_the_kernel_table_shows_every_value_whole(window, qtbot):
     _active(window, qtbot)
-    w = window.doc.pipeline.tensors.w.copy()
+    w = window.doc.scene.w.copy()
     w[0, 0] = [[0.123456, -0.1234, 12.5], [-1234.5, 0.5, 1e-05], [3, -0.0625, 100.25]]
     window.doc.edit("kernel", tensors={"w": w})
     for _ in range(4):
