@@ -48,11 +48,14 @@ _LEVEL.update(activation=_ACT, slope=_ACT, pool=_POOL, pool_kernel=_POOL, pool_s
               pool_padding=_POOL, loss=_LOSS, one_hot_cell=_LOSS)
 
 
+UNCHANGED = _LOSS + 1          # what stale_level returns when nothing changed
+
+
 def stale_level(old_t: "Tensors", old_c: BlockConfig, new_t: "Tensors", new_c: BlockConfig) -> int:
     """The first level that the change from (old_t, old_c) to (new_t, new_c) invalidates
     (one past the last level when nothing changed). Arrays count as changed when they are
     other objects; target and dP only reach the loss."""
-    level = _LOSS + 1
+    level = UNCHANGED
     for f in fields(Tensors):
         if getattr(old_t, f.name) is not getattr(new_t, f.name):
             level = min(level, _LOSS if f.name in ("target", "dp") else _FORWARD)

@@ -8,10 +8,11 @@ and the undo history can keep scenes by reference. Events:
   preview, undo, redo, a new scene); results must be computed again;
 - ``moved(scene)``: only the path or the position changed.
 
-The pipeline is a cache keyed on the scene: :meth:`pipeline` returns one for the current
-scene that keeps the cached results the scene leaves valid (all of them for the scene
-last computed), so a GUI adapter can compute it on a worker thread and hand it back with
-:meth:`keep`.
+The pipeline is a cache keyed on the scene: it keeps the last ``CACHED_PIPELINES`` computed
+pipelines, and :meth:`pipeline` returns one for a scene that starts from the cached
+results the scene leaves valid (all of them when a cached pipeline was computed on the
+same arrays and configuration: undoing a recent step computes nothing). A GUI adapter
+computes it on a worker thread and hands it back with :meth:`keep`.
 """
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ import numpy as np
 
 from .events import Events
 from .history import HISTORY_BYTES, History
-from .pipeline import BlockConfig, Pipeline
+from .pipeline import UNCHANGED, BlockConfig, Pipeline, stale_level
 from .scene import TENSOR_NAMES, Scene
 
 _CONFIG_FIELDS = tuple(f.name for f in fields(BlockConfig))
+CACHED_PIPELINES = 3          # a 1024² block's results are about 40 MB, partly shared between entries
 
 
 def _read_only(a) -> np.ndarray | None:
@@ -48,7 +50,7 @@ class Session:
         self.events = Events("changed", "moved")
         self.history = History(history_limit)
         self._scene = own(scene)
-        self._cache: Pipeline | None = None
+        self._cache: list[Pipeline] = []        # newest first
         self._stroke_before: Scene | None = None
 
     @property
@@ -120,18 +122,22 @@ class Session:
 
     def pipeline(self, scene: Scene | None = None) -> Pipeline:
         """A pipeline for ``scene`` (the current one by default) that reuses what the cache
-        holds: every level when the cached pipeline was computed on the same arrays and
-        configuration (a hit: nothing to compute), the levels upstream of a change otherwise."""
+        holds: every level when a cached pipeline was computed on the same arrays and
+        configuration (a hit: nothing to compute), else the most levels any cached one keeps."""
         scene = scene or self._scene
-        if self._cache is None:
-            return Pipeline(scene.arrays(), scene.config, self.backend)
-        return self._cache.with_inputs(scene.arrays(), scene.config)
+        tensors = scene.arrays()
+        if not self._cache:
+            return Pipeline(tensors, scene.config, self.backend)
+        best = max(self._cache, key=lambda p: stale_level(p.tensors, p.config, tensors, scene.config))
+        return best.with_inputs(tensors, scene.config)
 
     def keep(self, pipeline: Pipeline) -> None:
         """Cache a computed pipeline (from :meth:`pipeline`, computed on any thread)."""
         if not pipeline.up_to_date:
             raise ValueError("only a computed pipeline can be cached; call its compute() first")
-        self._cache = pipeline
+        others = [p for p in self._cache
+                  if stale_level(p.tensors, p.config, pipeline.tensors, pipeline.config) != UNCHANGED]
+        self._cache = [pipeline] + others[:CACHED_PIPELINES - 1]
 
     def compute(self) -> Pipeline:
         """The current scene's pipeline, computed here and cached; ValueError if it cannot work."""

@@ -248,6 +248,12 @@ class Document(QtCore.QObject):
 
     def _recompute(self) -> bool:
         self._generation += 1
+        cached = None if self.busy else self.session.pipeline()
+        if cached is not None and cached.up_to_date:     # a recent scene (an undo): nothing to compute
+            self.session.keep(cached)
+            self.shown, self.model, self.message = cached, StepModel(cached), ""
+            self._show_results()
+            return True
         if self.goes_async():
             if not self.busy:
                 self._start_job()

@@ -253,3 +253,22 @@ def test_a_pipeline_for_another_scene_leaves_the_cached_one_alone():
         s.keep(s.pipeline(dataclasses.replace(s.scene, config=PLAIN)))
     s.keep(job)
     assert s.pipeline().up_to_date
+
+
+def test_undoing_recent_steps_finds_their_results_in_the_cache():
+    s = Session(_scene(), "numpy")
+    computed = [s.compute().results]
+    for activation in ("tanh", "sigmoid"):
+        s.edit("activation", config={"activation": activation})
+        computed.append(s.compute().results)
+    s.undo()
+    assert s.pipeline().results is computed[1]                 # hits: nothing is computed again
+    s.undo()
+    assert s.pipeline().results is computed[0]
+    for k in (1, 2, 3, 4):                                      # more scenes than the cache holds
+        s.edit("stride", config={"stride": (k, k)})
+        s.compute()
+    while s.history.can_undo():
+        s.undo()
+    assert not s.pipeline().up_to_date
+    assert s.compute().results.recomputed == ["conv", "activation", "pool", "backward"]   # stride is a conv field

@@ -13,6 +13,7 @@ import pytest
 
 from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
 from convviz.core.scene import Scene
+from convviz.core.session import CACHED_PIPELINES
 from convviz.gui.document import Document
 
 
@@ -104,15 +105,21 @@ def test_arrays_an_edit_leaves_alone_are_shared_not_copied(doc):
 
 
 def test_undo_recomputes_only_what_the_changed_field_needs(doc):
+    before = doc.results
     doc.edit("activation", config={"activation": "tanh"})
     assert doc.results.recomputed == ["activation", "pool", "backward"]
     doc.session.undo()
     assert doc.scene.config.activation == "relu"
-    assert doc.results.recomputed == ["activation", "pool", "backward"]
+    assert doc.results is before                 # the scene before the step was computed: nothing to do
     doc.edit("loss", config={"loss": "one_hot"})
     assert doc.results.recomputed == ["backward"]
-    doc.session.undo()
-    assert doc.results.recomputed == ["backward"]
+    for kernel in ((3, 3), (1, 1), (2, 1)):      # more steps than the cache keeps
+        doc.edit("pool", config={"pool_kernel": kernel})
+    for _ in range(3):
+        doc.session.undo()
+    assert doc.scene.config.pool_kernel == (2, 2) and doc.scene.config.loss == "one_hot"
+    doc.session.undo()                           # back past the cache: only the loss differs
+    assert doc.scene.config.loss == "sum" and doc.results.recomputed == ["backward"]
 
 
 def test_the_documents_arrays_are_read_only_and_the_callers_stay_theirs(doc):
@@ -131,14 +138,31 @@ def test_undo_on_a_big_scene_is_computed_on_the_worker(qtbot):
     d = Document(_scene(160, 160), backend="numpy", asynchronous=True)
     qtbot.waitUntil(lambda: not d.busy, timeout=30000)
     x0 = d.scene.x
-    painted = x0.copy()
-    painted[0, 0, :10, :10] = 3.0
-    d.edit("paint", tensors={"x": painted})
-    qtbot.waitUntil(lambda: not d.busy, timeout=30000)
+    for k in range(CACHED_PIPELINES + 1):        # x0's results leave the session's cache
+        painted = d.scene.x.copy()
+        painted[0, 0, k, :10] = 3.0
+        d.edit("paint", tensors={"x": painted})
+        qtbot.waitUntil(lambda: not d.busy, timeout=30000)
+    for _ in range(CACHED_PIPELINES):
+        d.session.undo()
+        qtbot.waitUntil(lambda: not d.busy, timeout=30000)
     with qtbot.waitSignal(d.busy_changed, timeout=30000, check_params_cb=lambda busy: not busy):
         d.session.undo()
         assert d.busy
     assert d.scene.x is x0
     fresh = Pipeline(Tensors(x0, d.scene.w, d.scene.b), d.scene.config, "numpy").compute()
     np.testing.assert_array_equal(d.results.z, fresh.z)
+    d.shutdown()
+
+
+def test_undoing_the_newest_step_of_a_big_scene_shows_the_cached_results_at_once(qtbot):
+    d = Document(_scene(160, 160), backend="numpy", asynchronous=True)
+    qtbot.waitUntil(lambda: not d.busy, timeout=30000)
+    before, x0 = d.results, d.scene.x
+    d.edit("activation", config={"activation": "tanh"})
+    assert d.busy                                # a new scene: computed on the worker
+    qtbot.waitUntil(lambda: not d.busy, timeout=30000)
+    assert d.results is not before
+    d.session.undo()
+    assert not d.busy and d.results is before and d.scene.x is x0 and d.scene.config.activation == "relu"
     d.shutdown()
