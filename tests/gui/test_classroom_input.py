@@ -109,6 +109,22 @@ def test_undo_works_while_a_spin_box_holds_the_focus(window, qtbot):
     assert window.doc.scene.config.padding == (0, 0)
 
 
+def test_the_edit_menu_names_the_step_undo_and_redo_would_take_back(window, qtbot):
+    _active(window, qtbot)
+    undo, redo = (next(a for a in window.menuBar().actions() if a.text() == "&Edit").menu().actions()[:2])
+    window.padding.setFocus()
+    qtbot.waitUntil(window.padding.hasFocus)
+    window.padding.selectAll()
+    _press(window, QtCore.Qt.Key_0)
+    _press(window, QtCore.Qt.Key_Return)
+    text = window.doc.session.history.undo_text()
+    assert text and undo.isEnabled() and undo.text() == f"&Undo {text}" and not redo.isEnabled()
+    _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    qtbot.waitUntil(lambda: not window.doc.busy)
+    assert redo.isEnabled() and redo.text() == f"&Redo {text}"
+    assert undo.isEnabled() == window.doc.session.history.can_undo()
+
+
 def test_the_kernel_table_shows_every_value_whole(window, qtbot):
     _active(window, qtbot)
     w = window.doc.scene.w.copy()
