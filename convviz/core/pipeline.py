@@ -113,16 +113,14 @@ class Pipeline:
     # ------------------------------------------------------------ changes
 
     def set_config(self, **changes) -> None:
-        self._invalidate(self.tensors, replace(self.config, **changes))
-        self.config = replace(self.config, **changes)
+        self._change(self.tensors, replace(self.config, **changes))
 
     def set_tensors(self, **changes) -> None:
-        new = replace(self.tensors, **changes)
-        self._invalidate(new, self.config)
-        self.tensors = new
+        self._change(replace(self.tensors, **changes), self.config)
 
-    def _invalidate(self, tensors: Tensors, config: BlockConfig) -> None:
+    def _change(self, tensors: Tensors, config: BlockConfig) -> None:
         self._valid = min(self._valid, stale_level(self.tensors, self.config, tensors, config) - 1)
+        self.tensors, self.config = tensors, config
 
     def with_inputs(self, tensors: Tensors, config: BlockConfig) -> "Pipeline":
         """A new pipeline on ``tensors`` and ``config`` that keeps this one's results as far
