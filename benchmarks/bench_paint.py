@@ -66,7 +66,7 @@ def settle(app, counter: PaintCounter, views) -> None:
 def drive(win: MainWindow, n_moves: int, wait_views: bool = True) -> list[float]:
     app = QtWidgets.QApplication.instance()
     canvas, vp = win.canvas, win.canvas.glw.viewport()
-    h, w = win.doc.pipeline.tensors.x.shape[2:]
+    h, w = win.doc.scene.x.shape[2:]
     counter = PaintCounter()
     win.brush.setValue(0.25 + (win.brush.value() + 0.25) % 2)    # a value new to every cell it crosses
     mouse(QtCore.QEvent.MouseButtonPress, vp, cell_point(canvas, h // 4, 2), QtCore.Qt.LeftButton)

@@ -7,6 +7,9 @@
                                   render the window offscreen at 1600×1000 and exit
     convviz devices               list OpenCL devices, mark the one in use and say why
     convviz export SCENE --path NAME --out DIR [--format png|svg|gif] [--width PX] [--step N]
+    convviz train SCENE --steps N [--lr R] [--momentum M] [--out OUT.json]
+                                  train the scene's network headless; prints the loss every few
+                                  steps, last `loss L0 -> L1`; writes the trained scene to OUT.json
 """
 from __future__ import annotations
 
@@ -60,6 +63,59 @@ def devices_report(argv: list[str] = ()) -> str:
     return "\n".join(lines)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def train_main(argv: list[str]) -> int:
+    """``convviz train``: SGD on the scene's network; bad input is one line on stderr, exit 2."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from .core.scene import load_scene
+    from .core.training import Trainer, Training
+
+    p = _OneLineParser(prog="convviz train", description="Train a scene's network without a window.")
+    p.add_argument("scene")
+    p.add_argument("--steps", type=int, required=True, help="descent steps")
+    p.add_argument("--lr", type=float, help="learning rate (default: the scene's)")
+    p.add_argument("--momentum", type=float, help="momentum, 0 = plain SGD (default: the scene's)")
+    p.add_argument("--out", help="write the trained scene here")
+    args = p.parse_args(argv)
+
+    def fail(msg: str) -> int:
+        print(f"convviz train: {msg}", file=sys.stderr)
+        return 2
+
+    try:
+        scene = load_scene(args.scene)
+    except ValueError as exc:
+        return fail(f"{Path(args.scene).name}: {exc}")
+    try:
+        settings = Training(scene.training.lr if args.lr is None else args.lr,
+                            scene.training.momentum if args.momentum is None else args.momentum, args.steps)
+    except ValueError as exc:
+        return fail(str(exc).replace("the learning rate", "--lr").replace("steps must", "--steps must"))
+    if args.out is not None and (not args.out.strip() or Path(args.out).is_dir()):
+        return fail(f"--out must name a file to write, e.g. --out trained.json; got {args.out!r}")
+    trainer = Trainer(scene.network(), settings)
+    every = max(1, args.steps // 10)
+    try:
+        trainer.train(args.steps, every, lambda k, loss: print(f"step {k:6d}  loss {loss:.6g}", flush=True))
+    except ValueError as exc:
+        return fail(str(exc))
+    if args.out is not None:
+        try:
+            replace(scene.with_network(trainer.network), training=settings).save(args.out)
+        except OSError as exc:
+            return fail(f"cannot write {args.out}: {exc.strerror or exc}")
+        print(f"wrote the trained scene to {args.out}", file=sys.stderr)
+    print(f"loss {trainer.history[0]:.6g} -> {trainer.history[-1]:.6g}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="convviz", description="A visualiser for convolution and its backpropagation.")
     p.add_argument("--scene", help="open this scene or lesson file")
@@ -79,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "export":
         from .export import export_main
         return export_main(argv[1:])
+    if argv and argv[0] == "train":
+        return train_main(argv[1:])
     args = _parser().parse_args(argv)
     from .gui.app import run_app
     return run_app(args)

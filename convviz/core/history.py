@@ -22,7 +22,8 @@ class Step:
 
 
 def _arrays(scene: Scene):
-    return (a for a in (getattr(scene, k) for k in TENSOR_NAMES) if a is not None)
+    blocks = [a for blk in scene.below + scene.above for a in (blk.w, blk.b)]
+    return (a for a in [getattr(scene, k) for k in TENSOR_NAMES] + blocks if a is not None)
 
 
 class History:

@@ -15,9 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .network import Block
 from .pipeline import BlockConfig
+from .reference import conv2d
 from .scene import Scene
 from .schema import read_json
+from .spec import make_conv_spec
+from .training import Training
 
 K = np.arange(1, 10, dtype=np.float32).reshape(3, 3)          # seed 003's K
 K_PRIME = K[::-1, ::-1].copy()                                 # and K′ = K rotated by 180°
@@ -170,6 +174,71 @@ def activation_gate() -> Scene:
                       "kernel makes Z equal to X.")
 
 
+SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)
+SOBEL_Y = SOBEL_X.T.copy()
+LEARN = dict(padding=(1, 1), activation="identity", pool="none", loss="half_squared_error")
+
+
+def drawn(n: int = 16) -> np.ndarray:
+    """A drawn 16×16 input: a rectangle, a disc and a bar of three grey levels."""
+    yy, xx = np.mgrid[0:n, 0:n]
+    img = np.zeros((n, n), np.float32)
+    img[3:9, 3:11] = 1.0
+    img[(yy - 10.5) ** 2 + (xx - 9.5) ** 2 <= 16] = 0.5
+    img[12:15, 1:5] = 0.75
+    return img[None, None]
+
+
+def _correlate(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    return conv2d(x, k[None, None], None, make_conv_spec(k.shape, padding=1))
+
+
+def learn_sobel() -> Scene:
+    x = drawn()
+    w0 = np.random.default_rng(0).uniform(-1, 1, (1, 1, 3, 3)).astype(np.float32)
+    return Scene(x, w0, target=_correlate(x, SOBEL_X), config=BlockConfig(**LEARN), path="dw",
+                 training=Training(lr=0.002, momentum=0.9, steps=200),
+                 title="Learning the Sobel kernel by gradient descent",
+                 text="The target T is Sobel(X): the drawn input correlated with [−1 0 1; −2 0 2; −1 0 1]. The "
+                      "kernel W starts random. Each descent step moves W against dW = X ⋆ (P − T), the gradient of "
+                      "L = ½‖P − T‖². Press the descent step, or run training (learning rate 0.002, momentum 0.9), "
+                      "and watch W become the Sobel kernel while the loss falls a thousandfold in under 100 steps.")
+
+
+def two_layers_learn_edges() -> Scene:
+    x = drawn()
+    target = np.abs(_correlate(x, SOBEL_X)) + np.abs(_correlate(x, SOBEL_Y))
+    rng = np.random.default_rng(1)
+    w1 = rng.uniform(-1, 1, (4, 1, 3, 3)).astype(np.float32)
+    w2 = rng.uniform(0, 1, (1, 4, 1, 1)).astype(np.float32)
+    top = Block(w2, None, BlockConfig(padding=(0, 0), activation="identity", pool="none", loss="half_squared_error"))
+    return Scene(x, w1, target=target, config=BlockConfig(padding=(1, 1), activation="relu", pool="none"),
+                 above=(top,), path="dw", training=Training(lr=0.0005, momentum=0.9, steps=500),
+                 title="Two layers learn an edge map",
+                 text="Block 1 has four 3×3 filters and a ReLU; block 2 adds them with a 1×1 kernel. The target is "
+                      "the edge map |Sobel_x(X)| + |Sobel_y(X)|, which no single linear kernel can make: a ReLU "
+                      "can, since |g| = relu(g) + relu(−g). Train and watch the four filters turn into edge "
+                      "detectors of opposite signs while block 2's weights settle; the δ chain carries the "
+                      "gradient from the loss through block 2 into block 1.")
+
+
+def delta_chain() -> Scene:
+    x = _x(np.array([[0, 1, 2, 1, 0, 0], [1, 2, 3, 2, 1, 0], [2, 3, 4, 3, 2, 1],
+                     [1, 2, 3, 2, 1, 0], [0, 1, 2, 1, 0, 0], [0, 0, 1, 0, 0, 0]], np.float32) / 4)
+    w1 = np.array([[[[0, 1, 0], [1, -4, 1], [0, 1, 0]]], [[[1, 0, -1], [1, 0, -1], [1, 0, -1]]]], np.float32) / 2
+    w2 = np.array([[[[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[0, 0, 1], [0, 1, 0], [1, 0, 0]]]], np.float32) / 2
+    target = np.zeros((1, 1, 3, 3), np.float32)
+    top = Block(w2, None, BlockConfig(padding=(1, 1), activation="tanh", pool="none", loss="half_squared_error"))
+    return Scene(x, w1, target=target, above=(top,),
+                 config=BlockConfig(padding=(1, 1), activation="sigmoid", pool="max", pool_kernel=(2, 2)),
+                 path="activation", title="The δ chain: δˡ = (δˡ⁺¹ ⋆ W′ˡ⁺¹) ⊙ σ′(zˡ)",
+                 text="Two blocks: block 1 (two filters, sigmoid, 2×2 max pooling) feeds block 2 (tanh), and the "
+                      "loss is ½‖P² − T‖². Going back, block 2's δ² = dZ² becomes dX² = δ² ⋆ W′² (W′: W rotated "
+                      "180°), which is block 1's dP¹; max pooling hands each cell to its window's maximum, and "
+                      "the σ′ gate makes δ¹ = pool′(δ² ⋆ W′²) ⊙ σ′(z¹): the chain of deltas δˡ = (δˡ⁺¹ ⋆ W′ˡ⁺¹) ⊙ "
+                      "σ′(zˡ). This view shows block 1's gate, fed the gradient that comes back from block 2.")
+
+
 LESSONS = {
     "00-start-here": start_here,                     # sorts first: the Lessons menu's first entry
     "003-cross-correlation-and-convolution": cross_correlation,
@@ -184,6 +253,9 @@ LESSONS = {
     "002-stride-2-inserted-zeros": stride_inserted_zeros,
     "002-average-pooling": average_pooling,
     "002-channels-and-batch": channels_and_batch,
+    "004-learn-sobel": learn_sobel,
+    "004-two-layers-learn-edges": two_layers_learn_edges,
+    "004-delta-chain": delta_chain,
 }
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 FORMAT = "convviz-scene"
-VERSION = 2                      # written; 1 and 2 are read
-VERSIONS = (1, 2)
+VERSION = 2                      # written for one block (3 for a network: schema_network.py)
+VERSIONS = (1, 2, 3)
 
 MAX_FILE_BYTES = 160 * 2**20     # a version-1 file of a 1024×1024 scene with target and dP fits
 MAX_DEPTH = 8                    # a scene nests at most 4 deep: tensors.x.shape, config.padding [[t, b], [l, r]]
@@ -41,7 +41,7 @@ LIST_LIMIT = 256                 # tensors with at most this many values are wri
 
 TENSORS = ("x", "w", "b", "target", "dp")
 TENSOR_NDIM = {"x": 4, "w": 4, "b": 1, "target": 4, "dp": 4}
-TOP_LEVEL = ("format", "version", "title", "text", "path", "position", "config", "tensors")
+TOP_LEVEL = ("format", "version", "title", "text", "path", "position", "config", "tensors", "network")
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)      # "unrolled": fast on long strings
 
@@ -300,9 +300,9 @@ def check_scene(d) -> dict:
     version = d["version"]
     if isinstance(version, bool) or not isinstance(version, int):
         _fail("version", f"must be a whole number; got {show(version)}")
-    if version > VERSION:
+    if version > max(VERSIONS):
         raise ValueError(f"this scene was written by a newer convviz (version {show(version)}); this one "
-                         f"reads up to version {VERSION}")
+                         f"reads up to version {max(VERSIONS)}")
     if version not in VERSIONS:
         _fail("version", f"{show(version)} is not a version of the format; this convviz reads "
                          f"{' and '.join(map(str, VERSIONS))}")
@@ -320,6 +320,9 @@ def check_scene(d) -> dict:
         _fail("tensors", f"unknown tensor(s) {', '.join(show(k) for k in unknown[:5])}; "
                          f"the tensors are {', '.join(TENSORS)}")
     out["tensors"] = {k: check_tensor_entry(t.get(k), k, version) for k in TENSORS}
+    if "network" in d:
+        from .schema_network import check_section
+        out["network"] = check_section(d["network"], version)
     return out
 
 

@@ -51,6 +51,7 @@ class Session:
         self.history = History(history_limit)
         self._scene = own(scene)
         self._cache: list[Pipeline] = []        # newest first
+        self._fed = None                          # (key, NetworkResults) of a network scene
         self._stroke_before: Scene | None = None
 
     @property
@@ -124,12 +125,22 @@ class Session:
         """A pipeline for ``scene`` (the current one by default) that reuses what the cache
         holds: every level when a cached pipeline was computed on the same arrays and
         configuration (a hit: nothing to compute), else the most levels any cached one keeps."""
-        scene = scene or self._scene
-        tensors = scene.arrays()
+        tensors, config = self._block_inputs(scene or self._scene)
         if not self._cache:
-            return Pipeline(tensors, scene.config, self.backend)
-        best = max(self._cache, key=lambda p: stale_level(p.tensors, p.config, tensors, scene.config))
-        return best.with_inputs(tensors, scene.config)
+            return Pipeline(tensors, config, self.backend)
+        best = max(self._cache, key=lambda p: stale_level(p.tensors, p.config, tensors, config))
+        return best.with_inputs(tensors, config)
+
+    def _block_inputs(self, scene: Scene):
+        """The selected block's inputs; in a network, fed by the others, computed again only
+        when the network's input, target, dP or other blocks change (an edit of the selected
+        block keeps the dP that reached it, as the window shows one block at a time)."""
+        if not scene.stacked:
+            return scene.block_inputs()
+        key = (scene.x, scene.target, scene.dp, scene.below, scene.above)
+        if self._fed is None or any(a is not b for a, b in zip(self._fed[0], key)):
+            self._fed = (key, scene.network().compute(self.backend))
+        return scene.block_inputs(self._fed[1])
 
     def keep(self, pipeline: Pipeline) -> None:
         """Cache a computed pipeline (from :meth:`pipeline`, computed on any thread)."""

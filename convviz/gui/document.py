@@ -248,7 +248,12 @@ class Document(QtCore.QObject):
 
     def _recompute(self) -> bool:
         self._generation += 1
-        cached = None if self.busy else self.session.pipeline()
+        try:
+            cached = None if self.busy else self.session.pipeline()
+        except ValueError as exc:                        # a network whose blocks do not chain
+            self.message = str(exc)
+            self._show_results()
+            return False
         if cached is not None and cached.up_to_date:     # a recent scene (an undo): nothing to compute
             self.session.keep(cached)
             self.shown, self.model, self.message = cached, StepModel(cached), ""
@@ -272,8 +277,12 @@ class Document(QtCore.QObject):
         return ok
 
     def _start_job(self) -> None:
-        job, generation = self.session.pipeline(), self._generation
-        self._running = generation
+        generation = self._running = self._generation
+        try:
+            job = self.session.pipeline()
+        except ValueError as exc:                        # a network whose blocks do not chain
+            self._job_done.emit((generation, None, None, str(exc), 0.0))
+            return
 
         def work():
             t0 = time.perf_counter()

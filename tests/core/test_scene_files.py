@@ -56,7 +56,7 @@ HOSTILE = [
     ("version -7", "version", -7, "version: -7 is not a version"),
     ("version 1.5", "version", 1.5, "version: must be a whole number"),
     ("version true", "version", True, "version: must be a whole number"),
-    ("version 3", "version", 3, "newer convviz"),
+    ("version 4", "version", 4, "newer convviz"),
     ("title a number", "title", 5, "title: must be text"),
     ("title a megabyte", "title", "x" * 2**20, "title: is 1048576 characters long"),
     ("text a list", "text", ["a"], "text: must be text"),

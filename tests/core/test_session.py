@@ -272,3 +272,20 @@ def test_undoing_recent_steps_finds_their_results_in_the_cache():
         s.undo()
     assert not s.pipeline().up_to_date
     assert s.compute().results.recomputed == ["conv", "activation", "pool", "backward"]   # stride is a conv field
+
+
+def test_a_network_scene_computes_its_selected_block_fed_by_the_others():
+    from convviz.core.network import Block
+    rng = np.random.default_rng(8)
+    first = Block(rng.standard_normal((2, 1, 3, 3)).astype(np.float32), None, BlockConfig(padding=(1, 1), pool="none"))
+    last = Block(rng.standard_normal((1, 2, 3, 3)).astype(np.float32), np.zeros(1, np.float32), PLAIN)
+    scene = Scene(rng.standard_normal((1, 1, 6, 6)).astype(np.float32), first.w).with_blocks((first, last), 0)
+    s = Session(scene, "numpy")
+    r = s.compute().results
+    net = scene.network().compute("numpy")              # the network's own computation
+    np.testing.assert_allclose(r.dz, net.blocks[0].dz, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(r.dw, net.blocks[0].dw, rtol=1e-5, atol=1e-6)
+    s.edit("activation", config={"activation": "tanh"})
+    assert s.compute().results.recomputed == ["activation", "pool", "backward"]   # the feed is kept
+    s.undo()
+    assert s.scene == scene and s.pipeline().results is r
