@@ -159,15 +159,40 @@ class Scene:
     def save(self, path) -> None:
         """Write atomically: a crash mid-save never leaves half a file."""
         path = Path(path)
-        data = json.dumps(self.to_dict(), indent=1)
+        d, big = self.to_dict(), []
+        data = json.dumps(_set_aside(d, big), indent=1).split(json.dumps(_ASIDE)[1:-1])
+        if len(data) != len(big) + 1:                 # the marker in a text: write it all in one
+            data, big = [json.dumps(d, indent=1)], []
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".convviz-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w") as f:
-                f.write(data)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                for k, text in enumerate(data):
+                    f.write(text)
+                    if k < len(big):              # base64 needs no JSON escaping: written in pieces
+                        for i in range(0, len(big[k]), _PIECE):
+                            f.write(big[k][i:i + _PIECE])
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+_ASIDE, _PIECE = "\x00base64\x00", 2**18          # JSON escapes the NULs: \u0000base64\u0000
+
+
+def _set_aside(v, big: list):
+    """``v`` with each base64 tensor (a long string) replaced by a marker, the strings in ``big``.
+
+    json.dumps escapes a string in one call that holds the interpreter: for a 1024² tensor
+    about 10 ms in which an autosave thread would stall the GUI thread."""
+    if isinstance(v, dict):
+        return {k: _set_aside(e, big) for k, e in v.items()}
+    if isinstance(v, list):
+        return [_set_aside(e, big) for e in v]
+    if isinstance(v, str) and len(v) > _PIECE:
+        big.append(v)
+        return _ASIDE
+    return v
 
 
 def _block_dict(b: Block) -> dict:
