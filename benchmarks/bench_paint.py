@@ -86,7 +86,7 @@ def drive(win: MainWindow, n_moves: int, wait_views: bool = True) -> list[float]
         if wait_views:
             missing = [v for v in views if id(v) not in counter.painted]
             if missing:
-                names = {id(v.glw.viewport()): v.role for v in win.views + [win.output_view, canvas]}
+                names = {id(v.glw.viewport()): v.role.name for v in win.views + [win.output_view, canvas]}
                 sys.exit(f"bench_paint: {', '.join(names[id(v)] for v in missing)} did not repaint after "
                          f"mouse move {i} to {(y, x)}")
         for v in views:

@@ -12,7 +12,7 @@ import numpy as np
 
 from convviz.compute import describe
 from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
-from convviz.core.steps import StepModel
+from convviz.core.paths.model import StepModel
 
 
 def build(t: Tensors, config: BlockConfig) -> None:

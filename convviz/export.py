@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def step_model(scene, backend: str | None = None):
     """The scene computed (the core's StepModel); ValueError when it cannot be."""
-    from .core.steps import StepModel
+    from .core.paths.model import StepModel
 
     pipeline = scene.pipeline(backend)
     pipeline.compute()
@@ -75,7 +75,7 @@ def export_main(argv) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .core.scene import load_scene
-    from .core.steps import PATHS
+    from .core.paths.registry import PATHS
 
     def fail(msg: str) -> int:
         print(f"convviz export: {msg}", file=sys.stderr)

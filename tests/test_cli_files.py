@@ -25,7 +25,7 @@ from convviz import cli
 from convviz.core import lessons
 from convviz.core.pipeline import BlockConfig
 from convviz.core.scene import Scene, load_scene
-from convviz.core.steps import PATHS
+from convviz.core.paths.registry import PATHS
 from convviz.gui.app import make_window, screenshot
 from tests.core.test_scene_files import HOSTILE, mutated
 

@@ -110,6 +110,6 @@ def test_the_export_command_exits_0_through_the_interpreters_own_teardown(tmp_pa
                        env=env, cwd=tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stderr.rstrip().endswith("teardown ran"), r.stderr
-    # the dw path of this lesson has 10 steps
+    # the dw path of this lesson has 18 positions: the 9 taps of a 3×3 kernel shifted, then as a correlation
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == (["dw.gif"] if fmt == "gif" else [f"dw-{i:04d}.svg" for i in range(10)])
+    assert names == (["dw.gif"] if fmt == "gif" else [f"dw-{i:04d}.svg" for i in range(18)])

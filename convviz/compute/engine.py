@@ -21,7 +21,7 @@ from importlib.resources import files
 import numpy as np
 
 from ..core.activations import ACTIVATION_CODES, DEFAULT_SLOPE
-from ..core.geometry import gather_pads, insert_zeros_index
+from ..core.geometry import dx_gather, insert_zeros_index
 from ..core.spec import ROW_BLOCK, ConvSpec, PoolSpec
 from .devices import Choice, choose_device
 from .errors import BuildError, OpenCLError, Unqualified, inject, wrap
@@ -475,24 +475,23 @@ class ClEngine:
         return self.download(self._db_buf(self.upload(dy), dy.shape), (dy.shape[1],))
 
     def _dx_gather_buf(self, dy_buf, dy_shape, w_buf, w_shape, spec: ConvSpec, hw):
-        """dX (or dX_pad for non-zero modes, then folded) = correlate(pad(insert_zeros(dY)), W′)."""
+        """dX (or dX_pad for non-zero modes, then folded): geometry.dx_gather's recipe."""
         n, cout, oh, ow = dy_shape
-        cin = w_shape[1] * spec.groups
+        recipe = dx_gather(spec, hw, (oh, ow))
+        wf_shape = recipe.flipped_shape(w_shape)
         span_h, span_w = (d * (k - 1) for k, d in zip(spec.kernel, spec.dilation))
-        t, b, l, r = gather_pads(spec, hw, (oh, ow))
-        rows = insert_zeros_index(oh, spec.stride[0], t, b)
-        target = (len(rows) - span_h, len(insert_zeros_index(ow, spec.stride[1], l, r)) - span_w)
+        rows, cols = recipe.index_maps((oh, ow), spec.stride)
+        target = (len(rows) - span_h, len(cols) - span_w)
         # slack columns for the vector loads; only outputs past target[1] ever read them
         vw = self.vw["conv2d_forward"]
-        cols = insert_zeros_index(ow, spec.stride[1], l, r + _round_up(target[1], vw) - target[1])
+        _, cols = recipe.index_maps((oh, ow), spec.stride, _round_up(target[1], vw) - target[1])
         dz, dz_hw = self.remap_buf(dy_buf, n * cout, (oh, ow), rows, cols)
         wf = self.flip_kernel_buf(w_buf, w_shape, spec.groups)
-        plain = ConvSpec(spec.kernel, (1, 1), (0, 0, 0, 0), spec.dilation, spec.groups)
-        wf_shape = (cin, cout // spec.groups) + tuple(spec.kernel)
-        dx = self._forward_buf(dz, dz_hw, n, wf, wf_shape, self.constant(np.zeros(cin, np.float32)), plain, target)
-        if spec.padding_mode == "zeros":
+        dx = self._forward_buf(dz, dz_hw, n, wf, wf_shape, self.constant(np.zeros(wf_shape[0], np.float32)),
+                               recipe.spec, target)
+        if not recipe.folds:
             return dx
-        return self.pad_backward_buf(dx, n * cin, target, spec, hw)
+        return self.pad_backward_buf(dx, n * wf_shape[0], target, spec, hw)
 
     def conv2d_dx_gather(self, dy: np.ndarray, w: np.ndarray, spec: ConvSpec, hw) -> np.ndarray:
         buf = self._dx_gather_buf(self.upload(dy), dy.shape, self.upload(w), w.shape, spec, hw)

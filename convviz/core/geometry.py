@@ -119,6 +119,38 @@ def gather_pads(spec: ConvSpec, hw: tuple[int, int], out_hw: tuple[int, int]) ->
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class DxGather:
+    """The recipe of dX as a gather, written once for the numpy backend, the OpenCL engine
+    and the dx-gather path: insert s−1 zeros between the dZ cells, pad by ``pads``
+    (top, bottom, left, right; negative crops), correlate with the flipped kernel W′
+    under ``spec`` (stride 1, no padding, the convolution's dilation and groups). With
+    zeros padding the result is dX; with a mode that copies (``folds``) it is dX_pad, to
+    be folded back onto X by the adjoint of the padding."""
+    pads: tuple[int, int, int, int]
+    spec: ConvSpec
+    folds: bool
+
+    def index_maps(self, out_hw: tuple[int, int], stride: tuple[int, int],
+                   extra_right: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column remap indices of dZ_pad into dZ (−1: an inserted or padding zero);
+        ``extra_right`` more zero columns on the right (slack for vector loads)."""
+        t, b, l, r = self.pads
+        return (insert_zeros_index(out_hw[0], stride[0], t, b),
+                insert_zeros_index(out_hw[1], stride[1], l, r + extra_right))
+
+    def flipped_shape(self, w_shape) -> tuple[int, int, int, int]:
+        """W′'s shape: (Cin, Cout/groups, kh, kw) from W's (Cout, Cin/groups, kh, kw)."""
+        cout, cin_g, kh, kw = w_shape
+        return (cin_g * self.spec.groups, cout // self.spec.groups, kh, kw)
+
+
+def dx_gather(spec: ConvSpec, hw: tuple[int, int], out_hw: tuple[int, int]) -> DxGather:
+    """The gather recipe (:class:`DxGather`) for an input of ``hw`` and a dZ of ``out_hw``."""
+    return DxGather(gather_pads(spec, hw, out_hw), ConvSpec(spec.kernel, (1, 1), (0, 0, 0, 0), spec.dilation,
+                                                            spec.groups), spec.padding_mode != "zeros")
+
+
 # ---------------------------------------------------------------- receptive fields
 
 def reads(out_index: int, kernel: int, stride: int, dilation: int = 1) -> list[int]:

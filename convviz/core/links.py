@@ -1,17 +1,21 @@
 """Which cells are connected to which: the queries behind hover.
 
 Cells are index tuples into the tensors as they are stored: (n, c, y, x) for X, X_pad,
-Z, A, P and their gradients; (q, c, m, n′) for W and dW.
+Z, A, P and their gradients; (q, c, m, n′) for W and dW. Results are keyed by the
+Role whose cells they are; a view lights the cells of its role's kind.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .geometry import ConvSpec, PoolSpec, read_by, reads
+from .paths.roles import DZ, W, X, X_PAD, Z, Role
 
 
-def receptive_field(spec: ConvSpec, w_shape, x_hw, cell) -> dict[str, list[tuple]]:
-    """For Z[n,q,i,j]: the X_pad cells it reads, the X cells behind them, and the kernel taps."""
+def receptive_field(spec: ConvSpec, w_shape, x_hw, cell) -> dict[Role, list[tuple]]:
+    """For Z[n,q,i,j]: the X_pad cells it reads and the kernel taps, pair by pair, and the
+    X cells behind them. The one window every path and hover use: the forward slide, the
+    gather correlation (with dZ_pad as X_pad and W′ as W) and the scatter stamp."""
     n, q, i, j = cell
     cout, cin_g, kh, kw = w_shape
     g = q // (cout // spec.groups)
@@ -20,18 +24,19 @@ def receptive_field(spec: ConvSpec, w_shape, x_hw, cell) -> dict[str, list[tuple
     xp, x, taps = [], [], []
     ys, xs = reads(i, kh, sh, dh), reads(j, kw, sw, dw)
     for c in range(cin_g):
+        ch = g * cin_g + c
         for m, py in enumerate(ys):
             for nn, px in enumerate(xs):
-                ch = g * cin_g + c
                 xp.append((n, ch, py, px))
                 taps.append((q, c, m, nn))
                 if rows[py] >= 0 and cols[px] >= 0:
                     x.append((n, ch, int(rows[py]), int(cols[px])))
-    return {"X_pad": xp, "X": sorted(set(x)), "W": taps}
+    return {X_PAD: xp, X: sorted(set(x)), W: taps}
 
 
-def influence(spec: ConvSpec, w_shape, x_hw, out_hw, cell) -> dict[str, list]:
-    """For X[n,c,y,x]: every Z cell it reaches and through which tap (seed 001's scope of impact).
+def influence_pairs(spec: ConvSpec, w_shape, x_hw, out_hw, cell) -> list[tuple[tuple, tuple, tuple]]:
+    """For X[n,c,y,x]: every (Z cell, kernel tap, X_pad cell) by which it reaches an output
+    (seed 001's scope of impact), the exact inverse of :func:`receptive_field`.
 
     With reflect, replicate or circular padding one input cell appears several times in
     X_pad; each copy counts.
@@ -50,8 +55,14 @@ def influence(spec: ConvSpec, w_shape, x_hw, out_hw, cell) -> dict[str, list]:
                     for qq in range(cout_g):
                         q = g * cout_g + qq
                         pairs.append(((n, q, i, j), (q, cl, m, nn), (n, c, py, px)))
-    return {"Z": sorted({p[0] for p in pairs}), "W": sorted({p[1] for p in pairs}),
-            "X_pad": sorted({p[2] for p in pairs}), "pairs": pairs}
+    return pairs
+
+
+def influence(spec: ConvSpec, w_shape, x_hw, out_hw, cell) -> dict[Role, list]:
+    """For X[n,c,y,x]: the Z cells it reaches, through which taps, from which X_pad cells."""
+    pairs = influence_pairs(spec, w_shape, x_hw, out_hw, cell)
+    return {Z: sorted({p[0] for p in pairs}), W: sorted({p[1] for p in pairs}),
+            X_PAD: sorted({p[2] for p in pairs})}
 
 
 def tap_support_arrays(spec: ConvSpec, w_shape, dz_shape, tap) -> tuple[np.ndarray, np.ndarray]:
@@ -68,10 +79,10 @@ def tap_support_arrays(spec: ConvSpec, w_shape, dz_shape, tap) -> tuple[np.ndarr
     return xs, dzs
 
 
-def tap_support(spec: ConvSpec, w_shape, dz_shape, tap) -> dict[str, list[tuple]]:
+def tap_support(spec: ConvSpec, w_shape, dz_shape, tap) -> dict[Role, list[tuple]]:
     """For dW[q,c,m,n′]: the shifted X_pad cells and the dZ cells multiplied and summed for it."""
     xs, dzs = tap_support_arrays(spec, w_shape, dz_shape, tap)
-    return {"X_pad": as_tuples(xs), "dZ": as_tuples(dzs)}
+    return {X_PAD: as_tuples(xs), DZ: as_tuples(dzs)}
 
 
 class Cells(list):

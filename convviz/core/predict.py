@@ -13,6 +13,7 @@ import numpy as np
 
 from . import links
 from .geometry import ConvSpec
+from .paths.roles import DZ, DZ_PAD, X_PAD, Role
 from .three_ways import dw_three_ways, dx_three_ways
 
 
@@ -20,7 +21,7 @@ from .three_ways import dw_three_ways, dx_three_ways
 class Question:
     kind: str                       # "cells" (click the answer's cells) or "sign"
     text: str
-    role: str                       # the tensor whose cells are clicked ("" for sign questions)
+    role: Role | None               # the tensor whose cells are clicked (None for sign questions)
     answer: frozenset = frozenset()  # the cells, for "cells"
     sign: int = 0                   # −1, 0 or 1, for "sign"
 
@@ -40,9 +41,9 @@ def _cell_text(cell) -> str:
 
 def reaching_dz(spec: ConvSpec, w_eff: np.ndarray, dz: np.ndarray, x_hw, cell) -> Question:
     """Which dZ cells reach dX[cell]? (every output whose window reads the cell)"""
-    cells = frozenset(z for z, _t, _x in links.influence(spec, w_eff.shape, x_hw, dz.shape[2:], cell)["pairs"])
+    cells = frozenset(z for z, _t, _x in links.influence_pairs(spec, w_eff.shape, x_hw, dz.shape[2:], cell))
     return Question("cells", f"Which dZ cells send gradient to dX{_cell_text(cell)}? Click them all (none is "
-                    "a possible answer), then Check.", "dZ", cells)
+                    "a possible answer), then Check.", DZ, cells)
 
 
 def window_values(spec: ConvSpec, w_eff: np.ndarray, dz: np.ndarray, x_hw, cell) -> Question:
@@ -50,19 +51,19 @@ def window_values(spec: ConvSpec, w_eff: np.ndarray, dz: np.ndarray, x_hw, cell)
     tw = dx_three_ways(spec, w_eff, dz, x_hw, cell)
     return Question("cells", f"The flipped kernel's window for dX{_cell_text(cell)} lies on dZ_pad. Which of its "
                     "cells hold a dZ value rather than an inserted or padding zero? Click them, then Check.",
-                    "dZ_pad", frozenset(p.a_cell for p in tw.gather))
+                    DZ_PAD, frozenset(p.a_cell for p in tw.gather))
 
 
 def tap_support(spec: ConvSpec, w_shape, x_pad: np.ndarray, dz: np.ndarray, tap) -> Question:
     """Which X_pad cells does dW[tap] multiply with dZ?"""
     shift = dw_three_ways(spec, w_shape, x_pad, dz, tap)["shift"]
     return Question("cells", f"dW{_cell_text(tap)} multiplies dZ with X_pad shifted by the tap. Which X_pad cells "
-                    "does it read? Click them, then Check.", "X_pad", frozenset(p.a_cell for p in shift))
+                    "does it read? Click them, then Check.", X_PAD, frozenset(p.a_cell for p in shift))
 
 
 def sign_of(a: float, b: float, a_label: str, b_label: str) -> Question:
     v = np.float64(a) * np.float64(b)
-    return Question("sign", f"Is {a_label} · {b_label} positive, negative or zero?", "",
+    return Question("sign", f"Is {a_label} · {b_label} positive, negative or zero?", None,
                     sign=int(np.sign(v)))
 
 

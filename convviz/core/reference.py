@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import activation, activation_backward  # noqa: F401  (part of the backend)
-from .geometry import ConvSpec, PoolSpec, gather_pads, pad_index
+from .geometry import ConvSpec, PoolSpec, dx_gather, gather_pads, pad_index
 
 name = "numpy"
 description = "numpy (reference)"
@@ -140,11 +140,12 @@ def conv2d_backward(x: np.ndarray, w: np.ndarray, dy: np.ndarray, spec: ConvSpec
 
 
 def conv2d_dx_gather(dy: np.ndarray, w: np.ndarray, spec: ConvSpec, hw: tuple[int, int]) -> np.ndarray:
-    """dX as a convolution: insert zeros into dY, pad (or crop), correlate with W′ dilated by d."""
-    dz = pad_or_crop(insert_zeros(dy, spec.stride), gather_pads(spec, hw, dy.shape[2:]))
-    plain = ConvSpec(spec.kernel, (1, 1), (0, 0, 0, 0), spec.dilation, spec.groups)
-    dx = conv2d(dz, flip_kernel(w, spec.groups), None, plain)
-    return dx if spec.padding_mode == "zeros" else pad_backward(dx, spec, hw)
+    """dX as a convolution (:func:`.geometry.dx_gather`): insert zeros into dY, pad (or crop),
+    correlate with W′ dilated by d, fold the padding back if it copies."""
+    recipe = dx_gather(spec, hw, dy.shape[2:])
+    dx = conv2d(pad_or_crop(insert_zeros(dy, spec.stride), recipe.pads), flip_kernel(w, spec.groups), None,
+                recipe.spec)
+    return pad_backward(dx, spec, hw) if recipe.folds else dx
 
 
 def conv2d_dx_scatter(dy: np.ndarray, w: np.ndarray, spec: ConvSpec, hw: tuple[int, int],

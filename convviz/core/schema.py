@@ -286,7 +286,7 @@ def decode_tensor(shape: tuple, data, name: str) -> np.ndarray:
 
 def check_scene(d) -> dict:
     """Check a parsed scene file; returns its fields (tensors as (shape, data), not decoded)."""
-    from .steps import PATHS
+    from .paths.registry import PATHS
 
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise ValueError("this is not a convviz scene file (no 'format': 'convviz-scene')")

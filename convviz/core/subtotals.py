@@ -13,6 +13,7 @@ import numpy as np
 
 from . import links
 from .geometry import ConvSpec
+from .paths.roles import W, X_PAD
 from .three_ways import dw_three_ways, dx_three_ways
 
 
@@ -28,7 +29,8 @@ class Subtotal:
         return f"{self.axis}={self.index}"
 
 
-def _by(keys, values, axis: str) -> list[Subtotal]:
+def by_index(keys, values, axis: str) -> list[Subtotal]:
+    """The values added up per key (a channel or sample index), in order of the key."""
     sums: dict[int, list] = {}
     for k, v in zip(keys, values):
         sums.setdefault(int(k), []).append(np.float64(v))
@@ -38,21 +40,21 @@ def _by(keys, values, axis: str) -> list[Subtotal]:
 def forward(spec: ConvSpec, x_pad: np.ndarray, w_eff: np.ndarray, x_hw, cell) -> list[Subtotal]:
     """Z[cell] without its bias, one subtotal per input channel of the group."""
     rf = links.receptive_field(spec, w_eff.shape, x_hw, cell)
-    products = [np.float64(x_pad[a]) * np.float64(w_eff[t]) for a, t in zip(rf["X_pad"], rf["W"])]
-    return _by([a[1] for a in rf["X_pad"]], products, "c")
+    products = [np.float64(x_pad[a]) * np.float64(w_eff[t]) for a, t in zip(rf[X_PAD], rf[W])]
+    return by_index([a[1] for a in rf[X_PAD]], products, "c")
 
 
 def dx(spec: ConvSpec, w_eff: np.ndarray, dz: np.ndarray, x_hw, cell) -> list[Subtotal]:
     """dX[cell], one subtotal per output channel q of the cell's group."""
     tw = dx_three_ways(spec, w_eff, dz, x_hw, cell)
-    return _by([p.a_cell[1] for p in tw.gather], [p.value for p in tw.gather], "q") or \
+    return by_index([p.a_cell[1] for p in tw.gather], [p.value for p in tw.gather], "q") or \
         [Subtotal("q", q, 0.0, 0) for q in _group_out(spec, w_eff.shape, cell[1])]
 
 
 def dw(spec: ConvSpec, w_shape, x_pad: np.ndarray, dz: np.ndarray, tap) -> list[Subtotal]:
     """dW_eff[tap], one subtotal per sample."""
     shift = dw_three_ways(spec, w_shape, x_pad, dz, tap)["shift"]
-    return _by([p.b_cell[0] for p in shift], [p.value for p in shift], "n")
+    return by_index([p.b_cell[0] for p in shift], [p.value for p in shift], "n")
 
 
 def db(dz: np.ndarray, q: int) -> list[Subtotal]:

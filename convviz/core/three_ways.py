@@ -7,7 +7,7 @@ tap: the products of the shifted X_pad with dZ, the same products as the correla
 X_pad ⋆ dZ↑0 reads them, and the row of dW_row = dZ_row · X_colᵀ.
 
 All three are built from one list of (Z cell, kernel tap, X_pad cell) triples
-(:func:`.links.influence` / :func:`.links.tap_support_arrays`), so they cannot disagree
+(:func:`.links.influence_pairs` / :func:`.links.tap_support_arrays`), so they cannot disagree
 about which terms there are; the tests check that each way adds up to the engine's value.
 Cells index the tensors as the gather and scatter paths show them.
 """
@@ -18,16 +18,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import links
-from .geometry import ConvSpec, gather_pads
+from .geometry import ConvSpec, dx_gather
+from .paths.roles import DZ, DZ_INSERTED, DZ_PAD, DZ_ROW, W_FLIP, X_COL, X_PAD, Role
 
 
 @dataclass(frozen=True)
 class Product:
     """One term a·b of a sum, with the cell each factor is read from."""
-    a_role: str
+    a_role: Role
     a_cell: tuple
     a: float
-    b_role: str
+    b_role: Role
     b_cell: tuple
     b: float
 
@@ -86,25 +87,25 @@ def dx_three_ways(spec: ConvSpec, w_eff: np.ndarray, dz: np.ndarray, x_hw, cell)
     """The three views of dX[n, c, y, x] (with a padding mode that copies, the cell's
     copies in X_pad each contribute and the gather view lists them all)."""
     out_hw = dz.shape[2:]
-    inf = links.influence(spec, w_eff.shape, x_hw, out_hw, cell)
-    pads = gather_pads(spec, x_hw, out_hw)
+    pairs = links.influence_pairs(spec, w_eff.shape, x_hw, out_hw, cell)
+    pads = dx_gather(spec, x_hw, out_hw).pads
     gather = []
-    for z, tap, xp in inf["pairs"]:
+    for z, tap, xp in pairs:
         n, q, i, j = z
         # dZ↑0 puts dZ[i] at s·i; the pad adds `pads` before: that is where dZ_pad holds it
         zp = (n, q, spec.stride[0] * i + pads[0], spec.stride[1] * j + pads[2])
         wf = flipped_tap(w_eff.shape, spec.groups, tap)
-        gather.append(Product("dZ_pad", zp, float(dz[z]), "W′", wf, float(w_eff[tap])))
+        gather.append(Product(DZ_PAD, zp, float(dz[z]), W_FLIP, wf, float(w_eff[tap])))
     gather.sort(key=lambda p: (p.b_cell[1], p.b_cell[2], p.b_cell[3], p.a_cell))
     stamps, running = [], 0.0
-    for z, tap, _xp in sorted(inf["pairs"]):           # the scatter path stamps dZ cells in row-major order
+    for z, tap, _xp in sorted(pairs):           # the scatter path stamps dZ cells in row-major order
         if float(dz[z]) == 0.0:
             continue                                   # a zero stamp adds nothing (the path skips it too)
         s = Stamp(z, tap, float(dz[z]), float(w_eff[tap]), running)
         stamps.append(s)
         running = s.after
     jt: dict[tuple, float] = {}
-    for z, tap, _xp in inf["pairs"]:
+    for z, tap, _xp in pairs:
         jt[z] = jt.get(z, 0.0) + float(w_eff[tap])     # copies of one input cell add up
     return ThreeWays(tuple(cell), gather, stamps, jt)
 
@@ -123,13 +124,13 @@ def dw_three_ways(spec: ConvSpec, w_shape, x_pad: np.ndarray, dz: np.ndarray, ta
     cout, cin_g, kh, kw = w_shape
     cout_g = cout // spec.groups
     oh, ow = dz.shape[2:]
-    shift = [Product("X_pad", tuple(int(v) for v in a), float(x_pad[tuple(a)]), "dZ", tuple(int(v) for v in b),
+    shift = [Product(X_PAD, tuple(int(v) for v in a), float(x_pad[tuple(a)]), DZ, tuple(int(v) for v in b),
                      float(dz[tuple(b)])) for a, b in zip(xs, ds)]
-    corr = [Product("X_pad", p.a_cell, p.a, "dZ↑0", (p.b_cell[0], p.b_cell[1], spec.stride[0] * p.b_cell[2],
+    corr = [Product(X_PAD, p.a_cell, p.a, DZ_INSERTED, (p.b_cell[0], p.b_cell[1], spec.stride[0] * p.b_cell[2],
                                                       spec.stride[1] * p.b_cell[3]), p.b) for p in shift]
     g = q // cout_g
     row = (g, q - g * cout_g)
     t = (c * kh + m) * kw + nn
-    im2col = [Product("dZ_row", row + ((p.b_cell[0] * oh + p.b_cell[2]) * ow + p.b_cell[3],), p.b,
-                      "X_col", (g, t, (p.b_cell[0] * oh + p.b_cell[2]) * ow + p.b_cell[3]), p.a) for p in shift]
+    im2col = [Product(DZ_ROW, row + ((p.b_cell[0] * oh + p.b_cell[2]) * ow + p.b_cell[3],), p.b,
+                      X_COL, (g, t, (p.b_cell[0] * oh + p.b_cell[2]) * ow + p.b_cell[3]), p.a) for p in shift]
     return {"shift": shift, "correlation": corr, "im2col": im2col}

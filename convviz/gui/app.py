@@ -124,7 +124,7 @@ def run_app(args) -> int:
         print(f"convviz: {message}", file=sys.stderr)
         return 2
 
-    from ..core.steps import PATHS
+    from ..core.paths.registry import PATHS
     if args.path and args.path not in PATHS:
         return fail(f"unknown path {args.path!r}; the paths are: {', '.join(PATHS)}")
     if args.screenshot is not None and not args.screenshot.strip():

@@ -24,7 +24,8 @@ from ..core import presets
 from ..core.pipeline import Pipeline, Results
 from ..core.scene import Scene
 from ..core.session import Session
-from ..core.steps import PATHS, StepModel
+from ..core.paths.model import StepModel
+from ..core.paths.registry import PATHS
 
 
 def _return_big_blocks_to_the_system() -> None:

@@ -17,7 +17,8 @@ from ..core.pipeline import POOLS
 from ..core.scene import load_scene
 from ..core.schema import MAX_PARAM, MAX_SIDE, MAX_VALUES
 from ..core.spec import PADDING_MODES, make_conv_spec
-from ..core.steps import PATH_TITLES, PATHS
+from ..core.paths import roles
+from ..core.paths.registry import PATH_TITLES, PATHS
 from . import exporting
 from .document import Document
 from .editors import CheckEditor, ChoiceEditor, NumberEditor, PaddingEditor, PairEditor, show_number, spin_box
@@ -114,7 +115,7 @@ class InputCanvas(TensorView):
     stroke_finished = QtCore.Signal(object, str)      # the painted array, its name
 
     def __init__(self, parent=None):
-        super().__init__("X", parent)
+        super().__init__(roles.X, parent)
         self.setObjectName("inputView")
         self.setAccessibleName("input drawing")
         self.brush_value = 1.0
@@ -146,7 +147,7 @@ class InputCanvas(TensorView):
             return False
         patch[...] = value
         scale = max(1.0, float(np.abs(self.array).max(initial=0)))
-        self.set_tensor(self.role, self.array, f"{self.role} (painting)", self.plane_index, True, scale)
+        self.set_tensor(self.role, self.array, f"{self.role.name} (painting)", self.plane_index, True, scale)
         return True
 
     def _stroke_to(self, pos) -> None:
@@ -408,7 +409,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("color: #b00020; font-weight: bold;")
         col.addWidget(self.problem_label)
-        self.output_view = TensorView("P")
+        self.output_view = TensorView(roles.P)
         self.output_view.setObjectName("outputView")
         self.output_view.setAccessibleName("block output; click a cell for a one-hot loss")
         self.output_view.setMinimumHeight(180)
@@ -534,7 +535,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if r.spec is not None:
             self.size_formula.setText(r.spec.formula(self.doc.shown.tensors.x.shape[2:]))
         if r.p is not None:
-            self.output_view.set_tensor("P", r.p, f"P {'×'.join(map(str, r.p.shape))}", (0, 0),
+            self.output_view.set_tensor(roles.P, r.p, f"P {'×'.join(map(str, r.p.shape))}", (0, 0),
                                         bool(r.p.min() < 0), float(np.abs(r.p).max(initial=0)) or 1.0)
             if c.loss == "one_hot":
                 self.output_view.set_highlights("target", [tuple(c.one_hot_cell)])
@@ -614,9 +615,9 @@ class MainWindow(QtWidgets.QMainWindow):
             name = "dp"
         if arr is None:
             return
-        self.canvas.role = {"x": "X", "target": "T", "dp": "dP"}[name]
+        self.canvas.role = {"x": roles.X, "target": roles.T, "dp": roles.DP}[name]
         self.canvas.plane_index = (self.sel_n.value(), self.sel_c.value())
-        self.canvas.set_array(name, np.asarray(arr, np.float32), f"{self.canvas.role} {'×'.join(map(str, arr.shape))}")
+        self.canvas.set_array(name, np.asarray(arr, np.float32), f"{self.canvas.role.name} {'×'.join(map(str, arr.shape))}")
         self.canvas.setObjectName("inputView")
 
     def _refresh_kernel(self):
@@ -683,37 +684,30 @@ class MainWindow(QtWidgets.QMainWindow):
         spec = r.spec
         x_hw = self.doc.shown.tensors.x.shape[2:]
         self._show_hover_value(view, cell)
-        role = view.role.lstrip("d") if view.role.startswith("d") and view.role != "dW_eff" else view.role
-        role = "W" if role == "K′" else role
-        lit: dict[str, list] = {}
+        kind = view.role.kind
+        lit: dict = {}                  # Role -> cells; a view lights the cells of its role's kind
         try:
-            if role == "Z" and len(cell) == 4:
-                lit = links.receptive_field(spec, r.w_eff.shape, x_hw, cell)
-                lit["Z"] = [cell]
-            elif role in ("X", "X_pad") and len(cell) == 4:
-                if role == "X_pad":
+            if kind == roles.OUTPUT and len(cell) == 4:
+                lit = {**links.receptive_field(spec, r.w_eff.shape, x_hw, cell), roles.Z: [cell]}
+            elif kind in (roles.INPUT, roles.PADDED) and len(cell) == 4:
+                if kind == roles.PADDED:
                     rows, cols = spec.pad_maps(x_hw)
                     if rows[cell[2]] < 0 or cols[cell[3]] < 0:
                         return
                     cell = (cell[0], cell[1], int(rows[cell[2]]), int(cols[cell[3]]))
-                lit = links.influence(spec, r.w_eff.shape, x_hw, r.z.shape[2:], cell)
-                lit.pop("pairs")
-                lit["X"] = [cell]
-            elif role in ("W", "W_eff") and len(cell) == 4:
-                lit = links.tap_support(spec, r.w_eff.shape, r.dz.shape, cell)
-                lit["W"] = [cell]
-            elif role == "P" and r.pool_spec is not None:
-                lit = {"A": links.pool_window(r.pool_spec, r.a.shape, cell), "P": [cell]}
-            elif role == "A" and r.pool_spec is not None:
-                lit = {"P": links.pool_targets(r.pool_spec, r.a.shape, r.p.shape, cell), "A": [cell], "Z": [cell]}
+                lit = {**links.influence(spec, r.w_eff.shape, x_hw, r.z.shape[2:], cell), roles.X: [cell]}
+            elif kind == roles.KERNEL and len(cell) == 4:
+                lit = {**links.tap_support(spec, r.w_eff.shape, r.dz.shape, cell), roles.W: [cell]}
+            elif kind == roles.POOLED and r.pool_spec is not None:
+                lit = {roles.A: links.pool_window(r.pool_spec, r.a.shape, cell), roles.P: [cell]}
+            elif kind == roles.ACTIVATION and r.pool_spec is not None:
+                lit = {roles.P: links.pool_targets(r.pool_spec, r.a.shape, r.p.shape, cell), roles.A: [cell],
+                       roles.Z: [cell]}
         except (IndexError, ValueError):
             return
+        by_kind = {role.kind: cells for role, cells in lit.items()}
         for v in self.views:
-            base = v.role[1:] if v.role.startswith("d") and v.role not in ("dW_eff",) else v.role
-            base = "W" if base == "K′" else base
-            cells = lit.get(v.role) or lit.get(base)
-            if base == "X_pad" and "X_pad" in lit:
-                cells = lit["X_pad"]
+            cells = by_kind.get(v.role.kind) if v.role is not None else None
             if cells:
                 v.set_highlights("link", cells)
 
@@ -721,7 +715,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """The status bar names the hovered cell by the indices of the tensor under the mouse."""
         value = float(np.asarray(view.data)[cell]) if view.data is not None and len(cell) == view.data.ndim else None
         shown = "" if value is None else (" = (not computed yet)" if value != value else f" = {value:.4g}")
-        self.statusBar().showMessage(f"{view.role}[{', '.join(map(str, cell))}]{shown}")
+        self.statusBar().showMessage(f"{view.role.cell_text(cell)}{shown}")
 
     # ------------------------------------------------------------ views -> model
 
@@ -742,7 +736,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if arr is None:
             return
         value, ok = QtWidgets.QInputDialog.getDouble(
-            self, "Type a value", f"{self.canvas.role}[{', '.join(map(str, cell))}] =",
+            self, "Type a value", f"{self.canvas.role.cell_text(cell)} =",
             float(arr[tuple(cell)]), -1e6, 1e6, 4)
         if ok:
             self.set_cell_value(cell, value)
@@ -752,7 +746,7 @@ class MainWindow(QtWidgets.QMainWindow):
         arr = self.canvas.array.copy()
         arr[tuple(cell)] = value
         name = self.canvas.target_name
-        return self._edit(f"type {self.canvas.role}[{', '.join(map(str, cell))}]", tensors={name: arr},
+        return self._edit(f"type {self.canvas.role.cell_text(cell)}", tensors={name: arr},
                              config=self._loss_for(name))
 
     def _fill(self, value: float):

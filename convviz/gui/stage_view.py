@@ -14,15 +14,14 @@ import html
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from ..core.paths.roles import FLIPPED, KERNEL, Role
 from .legend import legend_html
 from .tensorview import TensorView
 
-KERNEL_ROLES = ("W", "W′", "dW", "dW_eff", "K", "K′", "W′ dilated")
 
-
-def role_scales(path) -> dict[str, float]:
+def role_scales(path) -> dict[Role, float]:
     """One colour scale per role across every stage of ``path``, so stepping never rescales."""
-    scales: dict[str, float] = {}
+    scales: dict[Role, float] = {}
     for stage in path.stages:
         for s in stage.tensors:
             scales[s.role] = max(scales.get(s.role, 0.0), float(np.abs(s.data).max(initial=0.0)))
@@ -34,8 +33,8 @@ def plane_for(shown, step, n: int = 0, c: int = 0) -> tuple:
     if step is not None:
         cells = step.highlights.get(shown.role)
         if cells:
-            return tuple(cells[0][:max(0, shown.data.ndim - 2)])
-    if shown.role in KERNEL_ROLES:
+            return tuple(cells[0][:shown.role.leading_axes])
+    if shown.role.kind in (KERNEL, FLIPPED):
         return (min(c, shown.data.shape[0] - 1), 0)
     return (n, c)
 
@@ -121,7 +120,7 @@ class StageView(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ the step
 
-    def show_step(self, path, position: int, scales: dict[str, float], *, plane: tuple[int, int] = (0, 0),
+    def show_step(self, path, position: int, scales: dict[Role, float], *, plane: tuple[int, int] = (0, 0),
                   values: bool = True, colorblind: bool = False):
         """Draw ``position`` of ``path`` (a core Path); returns its Step, None at a stage's overview."""
         si, k = path.position(position)
@@ -130,7 +129,8 @@ class StageView(QtWidgets.QWidget):
         self.title.setText(f"{path.title} — {si + 1}/{len(path.stages)}: {stage.title}"
                            + ("  (out of date)" if self.stale else ""))
         self.text.setText(stage.text)
-        self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else ""))
+        self.formula.setText(stage.formula + ("\n" + step.formula if step is not None else "")
+                             + ("\n" + step.note if step is not None and step.note else ""))
         shown = stage.tensors_at(k)
         while len(self.views) < len(shown):
             v = TensorView()
@@ -155,6 +155,8 @@ class StageView(QtWidgets.QWidget):
                         v.set_highlights("target" if role == step.role or cells == [step.cell] else "field", cells)
                 if step.role == s.role and not step.writes:
                     v.set_highlights("target", [step.cell])
+                if s.role in step.marks:
+                    v.set_highlights("mark", step.marks[s.role])
             self.view_grid.addWidget(v, i // cols, i % cols)
             v.show()                    # after addWidget: reparenting hides a widget
         self._shown = shown
@@ -169,7 +171,10 @@ class StageView(QtWidgets.QWidget):
             return False
         view.set_hidden([c for c, _ in step.writes] if step.writes else [step.cell])
         head, sep, _ = step.formula.rpartition(" = ")
-        self.formula.setText(self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?"))
+        text = self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?")
+        if step.note:                   # the note may say the result (a total, before + stamp = after)
+            text = text.replace("\n" + step.note, "")
+        self.formula.setText(text)
         return True
 
     def _stretch_grid(self, shown, cols: int) -> None:

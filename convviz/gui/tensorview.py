@@ -7,7 +7,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..core.steps import short_number as _short
+from ..core.paths.common import short_number as _short
+from ..core.paths.roles import Role
 from . import exporting
 
 # no mouse rate limit: pyqtgraph drops a move that comes within 10 ms of the last one, and when that
@@ -24,6 +25,7 @@ HIGHLIGHT_PENS = {
     "field": pg.mkPen((255, 170, 0), width=2.5),        # receptive field, window, support
     "target": pg.mkPen((0, 200, 80), width=4),          # the cell being written
     "link": pg.mkPen((200, 0, 200), width=2.5),         # hover links
+    "mark": pg.mkPen((220, 0, 0), width=3.5, style=QtCore.Qt.DashLine),   # a max's winner, the bias
 }
 
 
@@ -53,7 +55,7 @@ class TensorView(QtWidgets.QWidget):
     hovered = QtCore.Signal(object)
     clicked = QtCore.Signal(object)
 
-    def __init__(self, role: str = "", parent=None):
+    def __init__(self, role: Role | None = None, parent=None):
         super().__init__(parent)
         self.role = role
         self.data: np.ndarray | None = None
@@ -105,9 +107,13 @@ class TensorView(QtWidgets.QWidget):
         self.glw.customContextMenuRequested.connect(lambda pos: self.context_menu().exec(self.glw.mapToGlobal(pos)))
         self.glw.scene().sigMouseMoved.connect(self._mouse_moved)
         self.glw.scene().sigMouseClicked.connect(self._mouse_clicked)
-        self.setObjectName(f"view:{role}")
-        self.setAccessibleName(f"{role} heatmap")
+        self._name_after(role)
         self._apply_font_scale()
+
+    def _name_after(self, role: Role | None) -> None:
+        name = role.name if role is not None else ""
+        self.setObjectName(f"view:{name}")
+        self.setAccessibleName(f"{name} heatmap")
 
     def _apply_font_scale(self) -> None:
         """Axis numbers and colour-bar labels follow ``font_scale`` like the title and the values."""
@@ -132,13 +138,12 @@ class TensorView(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ content
 
-    def set_tensor(self, role: str, data: np.ndarray, label: str, index: tuple[int, ...], signed: bool,
+    def set_tensor(self, role: Role, data: np.ndarray, label: str, index: tuple[int, ...], signed: bool,
                    scale: float) -> None:
         """Show plane ``index`` of ``data`` with a fixed colour scale (±scale, or 0..scale)."""
         if role != self.role:
             self.role = role
-            self.setObjectName(f"view:{role}")
-            self.setAccessibleName(f"{role} heatmap")
+            self._name_after(role)
         if self.font_scale != self._shown.get("font_scale"):
             self._apply_font_scale()
         self.data, self.index = data, index
@@ -285,15 +290,16 @@ class TensorView(QtWidgets.QWidget):
     def export(self, path, fmt: str | None = None, width: int | None = None) -> None:
         fmt = fmt or Path(path).suffix.lstrip(".").lower()
         if fmt == "svg":
-            exporting.save_svg(self, path, f"convviz — {self.role}")
+            exporting.save_svg(self, path, f"convviz — {self.role.name if self.role else ''}")
         elif fmt == "png":
             exporting.save_png(self, path, width or 2 * self.width())
         else:
             raise ValueError(f"a view exports as png or svg, not {fmt!r}")
 
     def _export_dialog(self, fmt: str) -> None:
-        name = "".join(ch if ch.isalnum() else "_" for ch in self.role) or "view"
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {self.role}", f"{name}.{fmt}",
+        role = self.role.name if self.role is not None else ""
+        name = "".join(ch if ch.isalnum() else "_" for ch in role) or "view"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {role}", f"{name}.{fmt}",
                                                         f"{fmt.upper()} (*.{fmt})")
         if path:
             try:

@@ -10,6 +10,7 @@ from convviz.compute import engine
 from convviz.core import geometry, links, reference, spec
 from convviz.core.geometry import (ConvSpec, PoolSpec, gather_pads, insert_zeros_index, pad_index,
                                    read_by, reads)
+from convviz.core.paths import roles
 from convviz.core.spec import check_conv, check_pool
 
 
@@ -74,7 +75,7 @@ def test_receptive_field_is_what_the_gradient_reaches(cfg):
         dy[cell] = 1
         dx, _, _ = reference.conv2d_backward(x, w, dy, s)
         touched = sorted(tuple(int(v) for v in c) for c in np.argwhere(dx != 0))
-        assert links.receptive_field(s, w.shape, x.shape[2:], cell)["X"] == touched
+        assert links.receptive_field(s, w.shape, x.shape[2:], cell)[roles.X] == touched
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)
@@ -86,7 +87,7 @@ def test_influence_is_what_a_changed_input_changes(cfg):
         one[cell] = 1
         z = reference.conv2d(one, w, None, s)
         touched = sorted(tuple(int(v) for v in c) for c in np.argwhere(z != 0))
-        assert links.influence(s, w.shape, x.shape[2:], out_hw, cell)["Z"] == touched
+        assert links.influence(s, w.shape, x.shape[2:], out_hw, cell)[roles.Z] == touched
 
 
 @pytest.mark.parametrize("kernel,stride,padding", [((2, 2), None, (0, 0)), ((3, 2), (2, 1), (1, 1)),

@@ -9,7 +9,7 @@ import pytest
 from convviz.core import lessons, links
 from convviz.core.lessons import LESSONS
 from convviz.core.scene import load_scene
-from convviz.core.steps import StepModel
+from convviz.core.paths.model import StepModel
 
 K = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
 K_PRIME = [[9, 8, 7], [6, 5, 4], [3, 2, 1]]
@@ -96,8 +96,8 @@ def test_000_same_padding(cl_engine):
 def test_001_scope_of_impact_pd_pc_pb_pa(cl_engine):
     scene, sm = lesson("001-scope-of-impact")
     a, b, c, d = scene.w[0, 0].ravel().tolist()
-    inf = links.influence(sm.spec, scene.w.shape, scene.x.shape[2:], sm.r.z.shape[2:], (0, 0, 0, 0))
-    reach = {z[2:]: float(scene.w[tap]) for z, tap, _ in inf["pairs"]}
+    pairs = links.influence_pairs(sm.spec, scene.w.shape, scene.x.shape[2:], sm.r.z.shape[2:], (0, 0, 0, 0))
+    reach = {z[2:]: float(scene.w[tap]) for z, tap, _ in pairs}
     assert [reach[k] for k in ((0, 0), (0, 1), (1, 0), (1, 1))] == [d, c, b, a]
     p = float(scene.x[0, 0, 0, 0])
     assert sm.r.z[0, 0, :2, :2].ravel().tolist() == [p * d, p * c, p * b, p * a]
@@ -106,17 +106,17 @@ def test_001_scope_of_impact_pd_pc_pb_pa(cl_engine):
 def test_001_im2col_gives_dw_as_dy_times_x_transposed(cl_engine):
     scene, sm = lesson("001-im2col")
     stage = sm.path("im2col").stages[2]
-    cols = next(t.data for t in stage.tensors if t.role == "X_col")[0]          # 4 taps × 9 positions
+    cols = next(t.data for t in stage.tensors if t.role.name == "X_col")[0]          # 4 taps × 9 positions
     assert cols[:, 4].tolist() == [1, 2, 4, 5]                                   # the field of Z[1, 1]
     dz = sm.r.dz.reshape(1, -1)
     np.testing.assert_allclose((dz @ cols.T).reshape(sm.r.dw.shape), sm.r.dw, rtol=1e-6)
-    np.testing.assert_allclose(next(t.data for t in stage.tensors if t.role == "dW_row").ravel(), sm.r.dw.ravel())
+    np.testing.assert_allclose(next(t.data for t in stage.tensors if t.role.name == "dW_row").ravel(), sm.r.dw.ravel())
 
 
 def test_002_stride_2_inserted_zeros(cl_engine):
     scene, sm = lesson("002-stride-2-inserted-zeros")
     assert scene.x.shape[2:] == (5, 5) and sm.r.z.shape[2:] == (2, 2)
-    grid = next(t.data for t in sm.path("dx-gather").stages[1].tensors if t.role == "dZ_pad")[0, 0]
+    grid = next(t.data for t in sm.path("dx-gather").stages[1].tensors if t.role.name == "dZ_pad")[0, 0]
     want = np.zeros((7, 7))
     want[2, 2], want[2, 4], want[4, 2], want[4, 4] = 1, 2, 3, 4
     np.testing.assert_array_equal(grid, want)

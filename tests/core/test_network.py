@@ -12,7 +12,7 @@ import pytest
 from convviz.core.network import MAX_BLOCKS, Block, Network
 from convviz.core.pipeline import BlockConfig
 from convviz.core.scene import Scene, load_scene, scene_from_dict
-from convviz.core.steps import StepModel
+from convviz.core.paths.model import StepModel
 from convviz.core.training import Training
 from tests.conftest import assert_close
 

@@ -8,7 +8,7 @@ from convviz import ops
 from convviz.core import links
 from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
 from convviz.core.spec import make_conv_spec
-from convviz.core.steps import StepModel
+from convviz.core.paths.model import StepModel
 
 K = np.arange(1, 10, dtype=np.float32).reshape(3, 3)
 K_FLIP = np.array([[9, 8, 7], [6, 5, 4], [3, 2, 1]], np.float32)
@@ -40,7 +40,7 @@ def loops(a, w, b, stride, padding, dilation):
 def test_seed_003_flip_and_true_convolution(backend):
     sm = StepModel(Pipeline(Tensors(np.zeros((1, 1, 5, 5)), K[None, None]), BlockConfig(), backend))
     wf = sm.path("dx-gather").stages[2]
-    np.testing.assert_array_equal(next(t.data for t in wf.tensors if t.role == "W′")[0, 0], K_FLIP)
+    np.testing.assert_array_equal(next(t.data for t in wf.tensors if t.role.name == "W′")[0, 0], K_FLIP)
     x = np.random.default_rng(0).standard_normal((1, 1, 5, 5)).astype(np.float32)
     true_conv = Pipeline(Tensors(x, K[None, None]), BlockConfig(true_convolution=True, pool="none",
                                                                 activation="identity"), backend).compute().z
@@ -74,7 +74,7 @@ def test_seed_002_average_pooling_and_inserted_zeros(backend):
     p = Pipeline(Tensors(a, np.ones((1, 1, 1, 1), np.float32), dp=dz),
                  BlockConfig(padding=0, activation="identity", pool="avg", loss="given"), backend)
     dist = StepModel(p).path("pool").last
-    np.testing.assert_array_equal(next(t.data for t in dist.tensors if t.role == "dA")[0, 0],
+    np.testing.assert_array_equal(next(t.data for t in dist.tensors if t.role.name == "dA")[0, 0],
                                   0.25 * np.kron(dz[0, 0], np.ones((2, 2))))
     assert dist.step(1).writes[0][1] == pytest.approx(0.25 * -2.0)
 
@@ -84,12 +84,12 @@ def test_seed_002_average_pooling_and_inserted_zeros(backend):
     p = Pipeline(Tensors(x, K[None, None], dp=dy), BlockConfig(stride=(2, 2), padding=0, activation="identity",
                                                                pool="none", loss="given"), backend)
     path = StepModel(p).path("dx-gather")
-    padded = next(t.data for t in path.stages[1].tensors if t.role == "dZ_pad")[0, 0]
+    padded = next(t.data for t in path.stages[1].tensors if t.role.name == "dZ_pad")[0, 0]
     expected = np.zeros((7, 7), np.float32)
     expected[2::2, 2::2][:2, :2] = dy[0, 0]
     np.testing.assert_array_equal(padded, expected)
     # grad x = Inserted grad y ⋆ rot180(w), and grad w = rot180(Inserted grad y ⋆ x) (seed 002's summary)
-    np.testing.assert_allclose(next(t.data for t in path.last.tensors if t.role == "dX"), p.compute().dx, atol=1e-5)
+    np.testing.assert_allclose(next(t.data for t in path.last.tensors if t.role.name == "dX"), p.compute().dx, atol=1e-5)
 
 
 def test_seed_002_channels_and_batch(backend):
@@ -112,8 +112,8 @@ def test_seed_001_one_pixel_reaches_four_outputs(backend):
     a, b_, c, d = 2.0, 3.0, 5.0, 7.0
     w = np.array([[[[a, b_], [c, d]]]], np.float32)
     spec = make_conv_spec((2, 2), padding=((1, 0), (1, 0)))
-    inf = links.influence(spec, w.shape, (3, 3), (3, 3), (0, 0, 0, 0))
-    by_output = {z[2:]: float(w[tap]) for z, tap, _ in inf["pairs"]}
+    pairs = links.influence_pairs(spec, w.shape, (3, 3), (3, 3), (0, 0, 0, 0))
+    by_output = {z[2:]: float(w[tap]) for z, tap, _ in pairs}
     assert [by_output[k] for k in ((0, 0), (0, 1), (1, 0), (1, 1))] == [d, c, b_, a]   # pd, pc, pb, pa
     # the scatter path: dZ = 1 everywhere, so the stamps onto p add up to a + b + c + d
     x = np.zeros((1, 1, 3, 3), np.float32)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from convviz.core import links
 from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
-from convviz.core.steps import StepModel
+from convviz.core.paths.model import StepModel
+from convviz.core.paths.roles import DZ, W, X, X_PAD
 from tests.conftest import assert_close
 from tests.strategies import conv_configs
 
@@ -29,7 +30,7 @@ def _model(cfg, *, act="tanh", pool="avg", loss="sum", true_conv=False, backend=
 
 
 def _shown(stage, role):
-    return next(s.data for s in stage.tensors if s.role == role)
+    return next(s.data for s in stage.tensors if role in (s.role, s.role.name))
 
 
 @settings(max_examples=40)
@@ -80,13 +81,17 @@ def _assert_formula_numbers(step, stage):
     """The numbers a step's formula shows, worked out by hand (this test's activation is the sigmoid).
 
     Gather steps: the result is the cell's value; the shown factors are the step's terms in
-    order; when every term is shown, their products (and the bias) add up to the result;
-    σ(z) and σ′(z) equal the definitions at the shown z. Scatter steps: dP·share = the stamp."""
+    order (or the subtotals per channel or sample, or single values added up); when every
+    term is shown, their products (and the bias) add up to the result;
+    σ(z) and σ′(z) equal the definitions at the shown z. Scatter steps: dP·share = the stamp, and the totals are dA after the step."""
     f = step.formula
     if " += " in f:
-        m = re.fullmatch(r"dA\[.*\] \+= (\S+)·(\S+) = (\S+)", f)
+        m = re.fullmatch(r"dA\[.*\] \+= (\S+)·(\S+) = (\S+)(?: each)? → (.+)", f)
         if m:
-            g, share, v = (_number(x) for x in m.groups())
+            g, share, v = (_number(x) for x in m.groups()[:3])
+            totals = [_number(t) for t in m[4].split(", ") if t != "…"]
+            da = stage.tensors_at(step.index)[-1].data          # dA after this step
+            assert all(_near(t, float(da[c])) for t, (c, _) in zip(totals, step.writes)), f
             assert _near(g, step.terms[0].a) and _near(share, step.terms[0].b) and _near(v, step.value), f
             assert _near(v, g * share, 1.1e-2 * abs(g * share)), f
         else:
@@ -116,6 +121,17 @@ def _assert_formula_numbers(step, stage):
         elif part.endswith(")") and "(b[" in part:             # the bias: '0.64 (b[0])'
             v = _number(part.split(" (b[")[0])
             total += v
+            bound += _half_unit(v)
+        elif part.startswith("["):                               # a subtotal: '[c=1] (−9)'
+            v = _number(part.split("] ", 1)[1])
+            total += v
+            bound += _half_unit(v) + 1e-4 * len(step.terms)
+        elif not len(step.terms):                               # nothing adds to it: '= 0 = 0'
+            assert _number(part) == 0, f
+        elif "·" not in part:                                    # one value: a cell as it stands, or a copy
+            v = step.terms[i].a if "[" in part else _number(part)
+            assert _near(v, step.terms[i].a), f
+            total += step.terms[i].a
             bound += _half_unit(v)
         else:
             a, b = (_number(v) for v in part.split("·"))
@@ -211,10 +227,10 @@ def test_receptive_field_and_influence_by_hand():
     from convviz.core.spec import make_conv_spec
     spec = make_conv_spec((2, 2), padding=((1, 0), (1, 0)))
     rf = links.receptive_field(spec, (1, 1, 2, 2), (3, 3), (0, 0, 0, 0))
-    assert rf["X_pad"] == [(0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 0), (0, 0, 1, 1)]
-    assert rf["X"] == [(0, 0, 0, 0)]                      # the other three cells are padding
-    inf = links.influence(spec, (1, 1, 2, 2), (3, 3), (3, 3), (0, 0, 0, 0))
-    assert {(z[2:], tap[2:]) for z, tap, _ in inf["pairs"]} == {((0, 0), (1, 1)), ((0, 1), (1, 0)),
+    assert rf[X_PAD] == [(0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 0), (0, 0, 1, 1)]
+    assert rf[X] == [(0, 0, 0, 0)]                      # the other three cells are padding
+    pairs = links.influence_pairs(spec, (1, 1, 2, 2), (3, 3), (3, 3), (0, 0, 0, 0))
+    assert {(z[2:], tap[2:]) for z, tap, _ in pairs} == {((0, 0), (1, 1)), ((0, 1), (1, 0)),
                                                              ((1, 0), (0, 1)), ((1, 1), (0, 0))}
 
 
@@ -231,13 +247,13 @@ def test_influence_is_the_exact_inverse_of_receptive_field(cfg):
         for i in range(out_hw[0]):
             for j in range(out_hw[1]):
                 rf = links.receptive_field(spec, w_shape, hw, (0, q, i, j))
-                for xp, tap in zip(rf["X_pad"], rf["W"]):
+                for xp, tap in zip(rf[X_PAD], rf[W]):
                     forward.add(((0, q, i, j), tap, xp))
     inverse = set()
     for c in range(x_shape[1]):
         for y in range(hw[0]):
             for x in range(hw[1]):
-                inverse.update(links.influence(spec, w_shape, hw, out_hw, (0, c, y, x))["pairs"])
+                inverse.update(links.influence_pairs(spec, w_shape, hw, out_hw, (0, c, y, x)))
     rows, cols = spec.pad_maps(hw)
     reads_input = {f for f in forward if rows[f[2][2]] >= 0 and cols[f[2][3]] >= 0}
     assert inverse == reads_input
@@ -247,8 +263,8 @@ def test_tap_support_and_pool_links_by_hand():
     from convviz.core.spec import PoolSpec, make_conv_spec
     spec = make_conv_spec((3, 3), stride=2)
     sup = links.tap_support(spec, (1, 1, 3, 3), (1, 1, 2, 2), (0, 0, 1, 2))
-    assert sup["X_pad"] == [(0, 0, 1, 2), (0, 0, 1, 4), (0, 0, 3, 2), (0, 0, 3, 4)]
-    assert sup["dZ"] == [(0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 0), (0, 0, 1, 1)]
+    assert sup[X_PAD] == [(0, 0, 1, 2), (0, 0, 1, 4), (0, 0, 3, 2), (0, 0, 3, 4)]
+    assert sup[DZ] == [(0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 0), (0, 0, 1, 1)]
     ps = PoolSpec((2, 2), (2, 2), (0, 0))
     assert links.pool_window(ps, (1, 1, 4, 4), (0, 0, 1, 0)) == [(0, 0, 2, 0), (0, 0, 2, 1), (0, 0, 3, 0), (0, 0, 3, 1)]
     assert links.pool_targets(ps, (1, 1, 4, 4), (1, 1, 2, 2), (0, 0, 3, 1)) == [(0, 0, 1, 0)]
@@ -274,13 +290,13 @@ def test_a_gather_stage_shows_its_tensor_filling_up_in_step_order():
     from convviz.core.presets import default_scene
     sm = StepModel(default_scene().pipeline("numpy"))
     slide = sm.path("forward").stages[1]
-    z_full = next(s.data for s in slide.tensors if s.role == "Z")
+    z_full = next(s.data for s in slide.tensors if s.role.name == "Z")
     for k in (0, 5, slide.n_steps - 1):
-        z = next(s.data for s in slide.tensors_at(k) if s.role == "Z")
+        z = next(s.data for s in slide.tensors_at(k) if s.role.name == "Z")
         flat = z.reshape(-1)
         assert np.isfinite(flat[:k + 1]).all() and np.isnan(flat[k + 1:]).all()
         np.testing.assert_array_equal(flat[:k + 1], z_full.reshape(-1)[:k + 1])
     assert not np.isnan(z_full).any()                       # the stage's own tensors stay whole
     dw = sm.path("dw").stages[0]
-    last = next(s.data for s in dw.tensors_at(dw.n_steps - 1) if s.role == "dW")
+    last = next(s.data for s in dw.tensors_at(dw.n_steps - 1) if s.role.name == "dW")
     np.testing.assert_array_equal(last, sm.r.dw)

@@ -62,7 +62,7 @@ def test_the_composite_svg_holds_every_tensor_of_the_step_and_the_formula(window
 def test_right_click_exports_one_view_as_png_or_svg(window, tmp_path):
     window.doc.set_path("forward")
     window.doc.set_position(1)
-    view = next(v for v in window.views if v.role == "Z")
+    view = next(v for v in window.views if v.role.name == "Z")
     actions = [a.text() for a in view.context_menu().actions()]
     assert actions == ["Export view as PNG…", "Export view as SVG…", "Copy view"]
     view.export(tmp_path / "z.png", width=800)
@@ -134,7 +134,7 @@ def test_predict_the_next_cell_hides_the_value_until_the_next_key(window, qtbot)
     window.doc.set_path("forward")
     window.doc.set_position(8)
     window.predict_action.setChecked(True)
-    z = next(v for v in window.views if v.role == "Z")
+    z = next(v for v in window.views if v.role.name == "Z")
     assert window.formula.text().endswith("= ?") and z._cover.isVisible()
     assert "?" in [t.toPlainText() for t in z._texts if t.isVisible()]
     qtbot.keyClick(window, QtCore.Qt.Key_Right)                       # reveal, stay
@@ -145,10 +145,20 @@ def test_predict_the_next_cell_hides_the_value_until_the_next_key(window, qtbot)
     assert not window.formula.text().endswith("= ?")
 
 
+def test_predict_hides_the_note_that_gives_the_stamp_away(window, qtbot):
+    window.open_lesson(lessons_dir() / "001-scope-of-impact.json")
+    window.doc.set_path("dx-scatter")
+    window.doc.set_position(0)
+    window.predict_action.setChecked(True)
+    assert "before + stamp = after" not in window.formula.text()
+    qtbot.keyClick(window, QtCore.Qt.Key_Right)                       # reveal: the note is back
+    assert "before + stamp = after" in window.formula.text()
+
+
 def test_v_toggles_the_values_in_the_cells(window, qtbot):
     window.doc.set_path("forward")
     window.doc.set_position(1)
-    z = next(v for v in window.views if v.role == "Z")
+    z = next(v for v in window.views if v.role.name == "Z")
     assert any(t.isVisible() for t in z._texts)
     window.values_action.trigger()
     assert not any(t.isVisible() for t in z._texts)

@@ -31,16 +31,16 @@ def test_presentation_mode_enlarges_what_students_read_and_leaving_restores_it(w
     window.doc.set_position(1)                  # the slide stage: X_pad, W, Z and the bias b
     widgets = {"formula": window.formula, "explanation": window.stage_text, "title": window.stage_title}
     before = {k: _text_height(w) for k, w in widgets.items()}
-    z = next(v for v in window.views if v.role == "Z")
+    z = next(v for v in window.views if v.role.name == "Z")
     tick_before = z.plot.getAxis("left").style["tickFont"].pixelSize()
-    b = next(v for v in window.views if v.role == "b")          # one number gets a small panel
+    b = next(v for v in window.views if v.role.name == "b")          # one number gets a small panel
     assert b.width() * b.height() < window.stage_area.width() * window.stage_area.height() / 16
     window.toggle_presentation()
     assert window.presenting
     during = {k: _text_height(w) for k, w in widgets.items()}
     for k in widgets:
         assert during[k] >= 1.4 * before[k], (k, before[k], during[k])
-    z = next(v for v in window.views if v.role == "Z")
+    z = next(v for v in window.views if v.role.name == "Z")
     assert z.plot.getAxis("left").style["tickFont"].pixelSize() >= 1.4 * tick_before
     assert z.bar.axis.style["tickFont"].pixelSize() >= 1.4 * tick_before
     window.toggle_presentation()
@@ -86,7 +86,7 @@ def test_hovering_x_pad_names_the_x_pad_cell_and_its_value(window, qtbot):
     qtbot.waitUntil(lambda: not window.doc.busy)       # a slow first computation goes to the worker
     window.doc.set_path("forward")
     window.doc.set_position(1)
-    xp = next(v for v in window.views if v.role == "X_pad")
+    xp = next(v for v in window.views if v.role.name == "X_pad")
 
     def hover(y, x):
         """Move the mouse onto X_pad[y, x] (again, until the status bar follows) and read the status bar."""

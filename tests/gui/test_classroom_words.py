@@ -10,7 +10,9 @@ from convviz.core import presets
 from convviz.core.lessons import LESSONS, lesson_titles, lessons_dir
 from convviz.core.pipeline import BlockConfig, Pipeline
 from convviz.core.scene import Tensors, load_scene
-from convviz.core.steps import PATHS, StepModel
+from convviz.core.paths.model import StepModel
+from convviz.core.paths.registry import PATHS
+from convviz.core.paths.roles import K_FLIP
 
 
 def _texts(sm: StepModel):
@@ -21,7 +23,7 @@ def _texts(sm: StepModel):
         out.append(path.title)
         for stage in path.stages:
             out += [stage.title, stage.text, stage.formula]
-            roles |= {s.role for s in stage.tensors}
+            roles |= {s.role.name for s in stage.tensors}
             if stage.n_steps:
                 out.append(stage.step(0).formula)
     return out, roles
@@ -60,11 +62,11 @@ def test_padding_is_said_per_side():
 def test_the_k_k_prime_lesson_names_the_sliding_kernel_k_prime():
     scene = load_scene(lessons_dir() / "003-cross-correlation-and-convolution.json")
     forward = StepModel(scene.pipeline()).path("forward")
-    roles = [{s.role for s in stage.tensors} for stage in forward.stages]
+    roles = [{s.role.name for s in stage.tensors} for stage in forward.stages]
     assert any({"K", "K′"} <= r for r in roles) and not any("W" in r for r in roles)
     slide = next(s for s in forward.stages if s.title == "Slide the window")
     step = slide.step(0)
-    assert "K′[" in slide.formula and step.terms[0].b_label.startswith("K′[") and "K′" in step.highlights
+    assert "K′[" in slide.formula and step.terms[0].b_role.name == "K′" and K_FLIP in step.highlights
 
 
 def test_lessons_use_the_names_the_views_use():
@@ -96,7 +98,7 @@ def test_a_formula_writes_a_number_as_its_cell_does(window):
     act = next(i for i, s in enumerate(path.stages) if s.title == "Activation")
     window.doc.set_position(sum(max(1, s.n_steps) for s in path.stages[:act]) + 3 * 8 + 3)
     assert window.formula.text().splitlines()[-1] == "A[0, 0, 3, 3] = σ(2446) = 2446"
-    z = next(v for v in window.views if v.role == "Z")
+    z = next(v for v in window.views if v.role.name == "Z")
     shown = [t.toPlainText() for t in z._texts if t.isVisible()]
     assert shown[3 * 8 + 3] == "2446"
 

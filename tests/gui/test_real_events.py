@@ -18,7 +18,7 @@ POPUP_WARNINGS = "This plugin does not support"      # the offscreen platform on
 
 
 def _view(window, role):
-    return next(v for v in window.views if v.role == role and v.isVisible())
+    return next(v for v in window.views if v.role.name == role and v.isVisible())
 
 
 def _hover(qtbot, view, y, x):

@@ -63,7 +63,7 @@ def test_stepping_to_the_end_of_each_path_shows_the_direct_gradient(window, qtbo
     window.path_selector.setCurrentIndex(window.path_selector.findData(path))
     qtbot.keyClick(window, QtCore.Qt.Key_End)
     assert window.doc.position == window.doc.path().n_positions - 1
-    shown = {v.role: v.data for v in window.views if v.isVisible()}
+    shown = {v.role.name: v.data for v in window.views if v.isVisible()}
     direct = getattr(window.doc.results, {"dP": "dp", "dA": "da", "dZ": "dz", "db": "db", "dW": "dw",
                                                    "dX": "dx"}[role])
     assert_close(shown[role], direct[:1] if path == "jacobian" else direct, terms=64)
