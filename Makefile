@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_first_use.py
 	$(PY) benchmarks/bench_network.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_paint.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_session.py
 
 devices: $(STAMP)
 	$(VENV)/bin/convviz devices

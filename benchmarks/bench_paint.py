@@ -13,6 +13,7 @@ Run: .venv/bin/python benchmarks/bench_paint.py
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import statistics
 import sys
 import time
@@ -65,7 +66,7 @@ def settle(app, counter: PaintCounter, views) -> None:
 def drive(win: MainWindow, n_moves: int, wait_views: bool = True) -> list[float]:
     app = QtWidgets.QApplication.instance()
     canvas, vp = win.editors.input.canvas, win.editors.input.canvas.glw.viewport()
-    h, w = win.doc.pipeline.tensors.x.shape[2:]
+    h, w = win.doc.scene.x.shape[2:]
     counter = PaintCounter()
     brush = win.editors.input.brush
     brush.setValue(0.25 + (brush.value() + 0.25) % 2)    # a value new to every cell it crosses
@@ -103,8 +104,7 @@ def report(name: str, times: list[float]) -> None:
 
 
 def window_for(size: int, path: str, position: int) -> MainWindow:
-    scene = presets.default_scene()
-    scene.x = presets.input_preset("digit", size, size)[None, None].astype(np.float32)
+    scene = replace(presets.default_scene(), x=presets.input_preset("digit", size, size)[None, None].astype(np.float32))
     win = MainWindow(Document(scene))
     win.resize(1600, 1000)
     win.show()

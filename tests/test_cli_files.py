@@ -12,6 +12,7 @@ import copy
 import json
 import math
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,7 @@ def window(env, qtbot):
 def test_a_hostile_file_leaves_the_window_unchanged_and_says_why(window, env, monkeypatch):
     said = []
     monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a: said.append(a[2]))
-    before = window.doc.snapshot()
+    before = window.doc.scene
     for name, field, value, words in HOSTILE[::4]:
         if words is None:
             continue
@@ -158,7 +159,7 @@ def test_a_hostile_file_leaves_the_window_unchanged_and_says_why(window, env, mo
         assert not window.files.open_path(f), name
         assert file_words(name, words) in said[-1] and "unchanged" in said[-1].splitlines()[0], name
         assert not Qt_might_be_rich(said[-1])
-    assert window.doc.snapshot() == before
+    assert window.doc.scene == before
 
 
 def Qt_might_be_rich(text: str) -> bool:
@@ -167,8 +168,7 @@ def Qt_might_be_rich(text: str) -> bool:
 
 
 def test_titles_texts_and_messages_from_files_are_plain_text(window, env):
-    scene = lessons.forward_stride()
-    scene.title, scene.text = IMG, IMG + " & <b>bold</b>"
+    scene = replace(lessons.forward_stride(), title=IMG, text=IMG + " & <b>bold</b>")
     scene.save(env / "html.json")
     assert window.files.open_path(env / "html.json", ask=False)
     banner = window.stage.lesson_banner
@@ -189,8 +189,7 @@ def QtGui_plain(html_text: str) -> str:
 
 
 def test_an_export_of_a_scene_with_an_html_title_draws_it_as_text(env, capsys):
-    scene = lessons.forward_stride()
-    scene.title = scene.text = IMG
+    scene = replace(lessons.forward_stride(), title=IMG, text=IMG)
     scene.save(env / "html.json")
     code, err = run(capsys, "export", env / "html.json", "--path", "db", "--out", "out", "--format", "svg")
     assert code == 0, err
@@ -201,8 +200,7 @@ def test_an_export_of_a_scene_with_an_html_title_draws_it_as_text(env, capsys):
 def test_lesson_menu_titles_are_plain_and_a_broken_lesson_keeps_its_name(env, monkeypatch):
     folder = env / "lessons"
     folder.mkdir()
-    scene = lessons.forward_stride()
-    scene.title = "K & K′ " + IMG + " x" * 100
+    scene = replace(lessons.forward_stride(), title="K & K′ " + IMG + " x" * 100)
     scene.save(folder / "a.json")
     (folder / "b.json").write_text("[" * 100_000)
     monkeypatch.setattr(lessons, "lessons_dir", lambda: folder)
@@ -215,7 +213,7 @@ def test_lesson_menu_titles_are_plain_and_a_broken_lesson_keeps_its_name(env, mo
 
 def test_a_stroke_is_on_disk_when_it_ends_not_after_a_timer(window, env):
     doc, autosave = window.doc, env / "data" / "autosave.json"
-    x = doc.pipeline.tensors.x.copy()
+    x = doc.scene.x.copy()
     doc.begin_stroke()
     x[0, 0, 0, 0] = 7.0
     doc.edit("paint x", tensors={"x": x.copy()}, record=False)            # a preview: not yet saved
@@ -264,8 +262,7 @@ def test_a_damaged_autosave_is_kept_aside_and_never_stops_a_start(env, qtbot, co
 def test_an_autosave_the_window_cannot_show_is_kept_aside_too(env, qtbot, monkeypatch):
     from convviz.gui.mainwindow import MainWindow
     (env / "data").mkdir()
-    scene = lessons.forward_stride()
-    scene.title = "boom"
+    scene = replace(lessons.forward_stride(), title="boom")
     scene.save(env / "data" / "autosave.json")
     shown = MainWindow._on_changed
 
@@ -284,8 +281,7 @@ def test_an_autosave_the_window_cannot_show_is_kept_aside_too(env, qtbot, monkey
 
 def test_an_autosave_with_an_html_title_restores_as_plain_text(env, qtbot):
     (env / "data").mkdir()
-    scene = lessons.forward_stride()
-    scene.title = IMG
+    scene = replace(lessons.forward_stride(), title=IMG)
     scene.save(env / "data" / "autosave.json")
     win = make_window(ask_restore=lambda p: True)
     qtbot.addWidget(win)

@@ -48,6 +48,23 @@ _LEVEL.update(activation=_ACT, slope=_ACT, pool=_POOL, pool_kernel=_POOL, pool_s
               pool_padding=_POOL, loss=_LOSS, one_hot_cell=_LOSS)
 
 
+UNCHANGED = _LOSS + 1          # what stale_level returns when nothing changed
+
+
+def stale_level(old_t: "Tensors", old_c: BlockConfig, new_t: "Tensors", new_c: BlockConfig) -> int:
+    """The first level that the change from (old_t, old_c) to (new_t, new_c) invalidates
+    (one past the last level when nothing changed). Arrays count as changed when they are
+    other objects; target and dP only reach the loss."""
+    level = UNCHANGED
+    for f in fields(Tensors):
+        if getattr(old_t, f.name) is not getattr(new_t, f.name):
+            level = min(level, _LOSS if f.name in ("target", "dp") else _FORWARD)
+    for f in fields(BlockConfig):
+        if getattr(old_c, f.name) != getattr(new_c, f.name):
+            level = min(level, _LEVEL[f.name])
+    return level
+
+
 @dataclass
 class Tensors:
     """What the user gives: input, kernel, bias, and the target or painted dP."""
@@ -96,30 +113,33 @@ class Pipeline:
     # ------------------------------------------------------------ changes
 
     def set_config(self, **changes) -> None:
-        new = replace(self.config, **changes)
-        level = min((_LEVEL[k] for k, v in changes.items() if getattr(self.config, k) != v), default=None)
-        self.config = new
-        if level is not None:
-            self._valid = min(self._valid, level - 1)
+        self._change(self.tensors, replace(self.config, **changes))
 
     def set_tensors(self, **changes) -> None:
-        level = _LOSS if set(changes) <= {"target", "dp"} else _FORWARD
-        for k, v in changes.items():
-            setattr(self.tensors, k, v)
-        self._valid = min(self._valid, level - 1)
+        self._change(replace(self.tensors, **changes), self.config)
 
-    def clone(self) -> "Pipeline":
-        """A pipeline with the same tensors, configuration and cached results.
+    def _change(self, tensors: Tensors, config: BlockConfig) -> None:
+        self._valid = min(self._valid, stale_level(self.tensors, self.config, tensors, config) - 1)
+        self.tensors, self.config = tensors, config
 
-        Later changes to either one leave the other alone (arrays are replaced, never
-        written in place), so a clone can be computed on another thread, or kept as the
-        consistent state a step model shows while the user goes on editing.
+    def with_inputs(self, tensors: Tensors, config: BlockConfig) -> "Pipeline":
+        """A new pipeline on ``tensors`` and ``config`` that keeps this one's results as far
+        as they still hold: the cache is keyed on the inputs, arrays by identity (they are
+        replaced by a change, never written in place) and the configuration by value.
+
+        The two pipelines share nothing that either writes, so the new one can be computed
+        on another thread while this one stays on screen.
         """
         p = Pipeline.__new__(Pipeline)
-        p.backend, p.engine, p.config = self.backend, self.engine, self.config
-        p.tensors = replace(self.tensors)
-        p._r, p._valid = self._r, self._valid
+        p.backend, p.engine, p.tensors, p.config = self.backend, self.engine, tensors, config
+        p._r = self._r
+        p._valid = min(self._valid, stale_level(self.tensors, self.config, tensors, config) - 1)
         return p
+
+    @property
+    def up_to_date(self) -> bool:
+        """Every level is computed for the current inputs (``compute`` has nothing to do)."""
+        return self._valid >= _LOSS
 
     # ------------------------------------------------------------ computing
 

@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
 
 from . import schema, schema_network
 from .network import Block, Network
@@ -33,11 +34,26 @@ COMPUTE_CHECK_CELLS = 128 * 128      # inputs up to this size are computed once 
 
 
 TENSOR_NAMES = tuple(f.name for f in fields(Tensors))
+_PLAIN_FIELDS = ("config", "path", "position", "title", "text", "training")
 
 
-@dataclass
-class Scene(Tensors):
-    """The block's tensors (x, w, b, target, dp) and everything else a view needs."""
+def _same(a, b) -> bool:
+    """Arrays equal exactly, dtype included (or both None)."""
+    return (a is None) == (b is None) and (a is None or (a.dtype == b.dtype and np.array_equal(a, b)))
+
+
+@dataclass(frozen=True, eq=False)
+class Scene:
+    """The block's tensors (x, w, b, target, dp) and everything else a view needs.
+
+    Frozen: a change is a new scene (``dataclasses.replace``) that shares the arrays it does
+    not change. Equal scenes have equal values, arrays compared exactly (dtype included).
+    """
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray | None = None
+    target: np.ndarray | None = None
+    dp: np.ndarray | None = None
     config: BlockConfig = field(default_factory=BlockConfig)
     path: str = "forward"
     position: int = 0
@@ -80,26 +96,52 @@ class Scene(Tensors):
         """This scene holding ``network``'s blocks (e.g. trained), the same block selected."""
         return replace(self.with_blocks(network.blocks, self.selected), x=network.x)
 
+    def arrays(self) -> Tensors:
+        """The tensors themselves, shared, not copied (for a pipeline that never writes them)."""
+        return Tensors(*(getattr(self, k) for k in TENSOR_NAMES))
+
     def tensors(self) -> Tensors:
         """A copy of the tensors alone, for a pipeline to own."""
         return Tensors(*(None if getattr(self, k) is None else getattr(self, k).copy() for k in TENSOR_NAMES))
 
-    def pipeline(self, backend=None) -> Pipeline:
-        """A pipeline on a copy of the tensors; ``backend`` is "numpy", "opencl", None
-        (automatic) or any object with the operations of :class:`.backend.Backend`.
+    @property
+    def stacked(self) -> bool:
+        """The scene holds a network of several blocks."""
+        return bool(self.below or self.above)
 
-        In a network the selected block's input is what the blocks below make, and unless it
-        is the last block its loss is 'given': the dP that flows back into it from above."""
-        if not self.below and not self.above:
-            return Pipeline(self.tensors(), self.config, backend)
-        r = self.network().compute(backend)
+    def block_inputs(self, fed=None) -> tuple[Tensors, BlockConfig]:
+        """What the selected block computes on, arrays shared: the scene's own tensors for one
+        block. In a network (``fed``: its computed :class:`.network.NetworkResults`) the input
+        is what the blocks below make and, unless it is the last block, its loss is 'given':
+        the dP that flows back into it from above."""
+        if not self.stacked:
+            return self.arrays(), self.config
         k = self.selected
         if not self.above:
-            t = Tensors(r.inputs[k], self.w.copy(), None if self.b is None else self.b.copy(),
-                        None if self.target is None else self.target.copy(), None if self.dp is None else self.dp.copy())
-            return Pipeline(t, self.config, backend)
-        t = Tensors(r.inputs[k], self.w.copy(), None if self.b is None else self.b.copy(), None, r.blocks[k].dp)
-        return Pipeline(t, replace(self.config, loss="given"), backend)
+            return Tensors(fed.inputs[k], self.w, self.b, self.target, self.dp), self.config
+        return Tensors(fed.inputs[k], self.w, self.b, None, fed.blocks[k].dp), replace(self.config, loss="given")
+
+    def pipeline(self, backend=None) -> Pipeline:
+        """A pipeline on copies of the selected block's inputs (:meth:`block_inputs`); ``backend``
+        is "numpy", "opencl", None (automatic) or any object with the operations of
+        :class:`.backend.Backend`."""
+        t, config = self.block_inputs(self.network().compute(backend) if self.stacked else None)
+        return Pipeline(Tensors(*(None if getattr(t, k) is None else getattr(t, k).copy() for k in TENSOR_NAMES)),
+                        config, backend)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Scene):
+            return NotImplemented
+        if any(getattr(self, k) != getattr(other, k) for k in _PLAIN_FIELDS):
+            return False
+        if (len(self.below), len(self.above)) != (len(other.below), len(other.above)):
+            return False
+        pairs = [(getattr(self, k), getattr(other, k)) for k in TENSOR_NAMES]
+        for mine, theirs in zip(self.below + self.above, other.below + other.above):
+            if mine.config != theirs.config:
+                return False
+            pairs += [(mine.w, theirs.w), (mine.b, theirs.b)]
+        return all(_same(a, b) for a, b in pairs)
 
     def to_dict(self) -> dict:
         arrays = {k: None if getattr(self, k) is None else schema.encode_tensor(getattr(self, k))
@@ -117,15 +159,40 @@ class Scene(Tensors):
     def save(self, path) -> None:
         """Write atomically: a crash mid-save never leaves half a file."""
         path = Path(path)
-        data = json.dumps(self.to_dict(), indent=1)
+        d, big = self.to_dict(), []
+        data = json.dumps(_set_aside(d, big), indent=1).split(json.dumps(_ASIDE)[1:-1])
+        if len(data) != len(big) + 1:                 # the marker in a text: write it all in one
+            data, big = [json.dumps(d, indent=1)], []
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".convviz-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w") as f:
-                f.write(data)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                for k, text in enumerate(data):
+                    f.write(text)
+                    if k < len(big):              # base64 needs no JSON escaping: written in pieces
+                        for i in range(0, len(big[k]), _PIECE):
+                            f.write(big[k][i:i + _PIECE])
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+_ASIDE, _PIECE = "\x00base64\x00", 2**18          # JSON escapes the NULs: \u0000base64\u0000
+
+
+def _set_aside(v, big: list):
+    """``v`` with each base64 tensor (a long string) replaced by a marker, the strings in ``big``.
+
+    json.dumps escapes a string in one call that holds the interpreter: for a 1024² tensor
+    about 10 ms in which an autosave thread would stall the GUI thread."""
+    if isinstance(v, dict):
+        return {k: _set_aside(e, big) for k, e in v.items()}
+    if isinstance(v, list):
+        return [_set_aside(e, big) for e in v]
+    if isinstance(v, str) and len(v) > _PIECE:
+        big.append(v)
+        return _ASIDE
+    return v
 
 
 def _block_dict(b: Block) -> dict:

@@ -369,5 +369,8 @@ def encode_tensor(a: np.ndarray) -> dict:
     """A tensor as the file holds it: readable numbers when small, base64 float32 when big."""
     if a.size <= LIST_LIMIT:
         return {"shape": list(a.shape), "data": a.astype(np.float64).ravel().tolist()}
-    raw = np.ascontiguousarray(a, dtype="<f4").tobytes()
-    return {"shape": list(a.shape), "data": base64.b64encode(raw).decode("ascii")}
+    raw = memoryview(np.ascontiguousarray(a, dtype="<f4")).cast("B")
+    step = 3 * 2**16        # whole base64 groups: pieces join into one encoding; each is short,
+    #                         so an autosave thread never holds the interpreter long
+    return {"shape": list(a.shape),
+            "data": "".join(base64.b64encode(raw[i:i + step]).decode("ascii") for i in range(0, len(raw), step))}

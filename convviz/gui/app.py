@@ -80,7 +80,7 @@ def make_window(fresh: bool = False, ask_restore=None, scene=None, autosave: boo
     if autosave_path is not None and app is not None:
         app.applicationStateChanged.connect(doc.application_state_changed)    # focus lost: save now
     if restored:
-        doc.undo.resetClean()      # the restored work is in no file yet: opening another scene asks first
+        doc.session.history.reset_clean()      # the restored work is in no file yet: opening another scene asks first
     if not fresh and settings.value("geometry") is not None:
         win.restoreGeometry(settings.value("geometry"))
         win.restoreState(settings.value("state"))

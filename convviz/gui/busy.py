@@ -42,7 +42,7 @@ class BusyStatus:
         A first-use kernel build can take seconds and no timer fires meanwhile, so the bar is
         shown and painted at once (``repaint`` handles no input, so nothing re-enters here).
         """
-        on_gui_thread = not self.doc._should_go_async()
+        on_gui_thread = not self.doc.goes_async()
         if on_gui_thread:
             self.bar.show()
             self.status_bar.showMessage("computing…")

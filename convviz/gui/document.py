@@ -1,36 +1,31 @@
-"""The window's model: a scene, its pipeline and step model, the current path and position.
+"""The window's model: a Qt adapter around the core's :class:`.session.Session`.
 
-A QObject so views can subscribe to ``changed``; it holds no mathematics of its own
-(everything is asked of the core). A change that cannot work emits ``problem`` with the
-core's message and keeps the last good results on screen.
+It holds no state of its own beyond what is on screen: the session holds the scene and the
+undo history, and its pipeline cache computes results. The document turns the session's
+events into Qt signals, computes on a worker thread, and autosaves on another.
 
-Two pipelines: ``pipeline`` is what the user asked for (editors read and change it),
-``shown`` is a consistent computed copy that the step model and the views show. Small
-scenes are computed at once on the GUI thread; big ones on a worker thread, where the
+Small scenes are computed at once on the GUI thread; big ones on the worker, where the
 latest request wins: while one computation runs, newer requests replace each other and
-only the newest is computed next.
+only the newest is computed next. A change that cannot work emits ``problem`` with the
+core's message and keeps the last good results (``shown``, ``results``, ``model``) on screen.
 """
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from ..core.pipeline import BlockConfig
-from ..core.scene import TENSOR_NAMES, Scene
+from ..core import presets
+from ..core.pipeline import Pipeline, Results
+from ..core.scene import Scene
+from ..core.session import Session
 from ..core.paths.model import StepModel
 from ..core.paths.registry import PATHS
-from ..core import presets
-
-
-HISTORY_BYTES = 256 * 2**20    # the undo history's bound; each distinct array counts once
 
 
 def _return_big_blocks_to_the_system() -> None:
@@ -53,65 +48,12 @@ def _return_big_blocks_to_the_system() -> None:
 _MALLOC_SET = False
 
 
-def _frozen(a: np.ndarray | None) -> np.ndarray | None:
-    """``a`` marked read-only: the document's arrays are replaced by an edit, never written."""
-    if a is not None:
-        a.setflags(write=False)
-    return a
-
-
-@dataclass(frozen=True, eq=False)
-class State:
-    """What one undo step restores: the tensors (shared between states, never written in
-    place), the frozen configuration, the path and position, the title and text.
-
-    Equal states have equal values (arrays compared exactly, shape and dtype included).
-    """
-    tensors: tuple                  # arrays in TENSOR_NAMES order (None where absent)
-    config: BlockConfig
-    path: str
-    position: int
-    title: str = ""
-    text: str = ""
-
-    def arrays(self) -> list:
-        return [a for a in self.tensors if a is not None]
-
-    def __eq__(self, other) -> bool:
-        if not isinstance(other, State):
-            return NotImplemented
-        if (self.config, self.path, self.position, self.title, self.text) != \
-                (other.config, other.path, other.position, other.title, other.text):
-            return False
-        return all((a is None) == (b is None) and
-                   (a is None or (a.dtype == b.dtype and np.array_equal(a, b)))
-                   for a, b in zip(self.tensors, other.tensors))
-
-
-class SnapshotCommand(QtGui.QUndoCommand):
-    """One undo step: the states before and after it (references, not copies)."""
-
-    def __init__(self, doc: "Document", before: State, after: State, text: str):
-        super().__init__(text)
-        self.doc, self.before, self.after = doc, before, after
-        self._first = True
-
-    def redo(self):
-        if self._first:          # the change is already applied when the command is pushed
-            self._first = False
-            return
-        self.doc._restore(self.after)
-
-    def undo(self):
-        self.doc._restore(self.before)
-
-
 class Autosaver:
     """Writes scenes to one file on its own thread; the newest request wins.
 
-    ``request`` only takes a shallow copy of the scene (arrays are replaced by an edit,
-    never written in place), so the GUI thread never waits for the disk; ``flush`` waits
-    until the newest request is on disk. ``failed(message)`` reports a write that failed.
+    Scenes are frozen, so ``request`` keeps a reference and the GUI thread never waits for
+    the disk; ``flush`` waits until the newest request is on disk. ``failed(message)``
+    reports a write that failed.
     """
 
     def __init__(self, path: Path, failed):
@@ -124,7 +66,7 @@ class Autosaver:
     def request(self, scene: Scene) -> None:
         with self._lock:
             first = self._pending is None
-            self._pending = dataclasses.replace(scene)
+            self._pending = scene
         if first:
             self._writer.submit(self._write)
 
@@ -143,6 +85,31 @@ class Autosaver:
         self._writer.submit(lambda: None).result(timeout)
 
 
+class HistoryAction(QtGui.QAction):
+    """Undo or Redo: its text names the step ("&Undo paint x"), disabled when there is none."""
+
+    def __init__(self, parent, doc: "Document", label: str, redo: bool):
+        super().__init__(label, parent)
+        self._doc, self._label, self._redo = doc, label, redo
+        self.triggered.connect(self._trigger)
+        doc.history_changed.connect(self.refresh)
+        self.refresh()
+
+    def _trigger(self) -> None:
+        h = self._doc.session.history
+        if self._redo and h.can_redo():
+            self._doc.session.redo()
+        elif not self._redo and h.can_undo():
+            self._doc.session.undo()
+
+    @QtCore.Slot()
+    def refresh(self) -> None:
+        h = self._doc.session.history
+        able, text = (h.can_redo(), h.redo_text()) if self._redo else (h.can_undo(), h.undo_text())
+        self.setEnabled(able)
+        self.setText(f"{self._label} {text}".strip())
+
+
 ASYNC_CELLS = 128 * 128       # inputs at least this big are computed off the GUI thread
 ASYNC_SECONDS = 0.05          # ... and so are scenes whose last computation took this long
 
@@ -152,36 +119,51 @@ class Document(QtCore.QObject):
     position_changed = QtCore.Signal()   # path or step changed
     problem = QtCore.Signal(str)         # '' when everything works
     busy_changed = QtCore.Signal(bool)   # a computation started / the last one finished
-    _job_done = QtCore.Signal(object)    # from the worker thread
+    history_changed = QtCore.Signal()    # a step was recorded, undone or redone; the clean state moved
     autosave_failed = QtCore.Signal(str)
+    _job_done = QtCore.Signal(object)    # from the worker thread
 
     def __init__(self, scene: Scene | None = None, backend: str | None = None, asynchronous: bool = True):
         super().__init__()
         _return_big_blocks_to_the_system()
         self.backend = backend
         self.asynchronous = asynchronous
-        self.undo = QtGui.QUndoStack(self)
-        self.history_limit = HISTORY_BYTES
-        self.scene = scene or presets.default_scene()
-        self.pipeline = self._own_pipeline(self.scene)
-        self.shown = self.pipeline
+        self.session = Session(scene or presets.default_scene(), backend)
+        self.shown: Pipeline | None = None   # the computed pipeline on screen (may lag the scene)
         self.model: StepModel | None = None
         self.message = ""
         self.last_seconds = 0.0
-        self.path_name = self.scene.path
-        self.position = self.scene.position
+        self._ok = True
+        self._showing = False
         self._generation = 0               # bumped by every request
         self._running: int | None = None   # the generation being computed on the worker
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convviz-compute")
         self._job_done.connect(self._finish_job)
-        self._stroke_before: State | None = None
         self._autosaver: Autosaver | None = None
+        self.session.events.changed.connect(self._scene_changed)
+        self.session.events.moved.connect(self._moved)
+        self.session.history.events.changed.connect(self.history_changed.emit)
         self._recompute()
 
+    # ------------------------------------------------------------ reading
+
     @property
-    def results(self):
-        """The results on screen (consistent with ``shown``, which may lag ``pipeline``)."""
-        return self.shown._r
+    def scene(self) -> Scene:
+        """The scene the user asked for (frozen; its arrays are read-only)."""
+        return self.session.scene
+
+    @property
+    def path_name(self) -> str:
+        return self.session.scene.path
+
+    @property
+    def position(self) -> int:
+        return self.session.scene.position
+
+    @property
+    def results(self) -> Results:
+        """The results on screen (those of ``shown``, which may lag ``scene``)."""
+        return Results() if self.shown is None else self.shown.results
 
     @property
     def busy(self) -> bool:
@@ -197,6 +179,12 @@ class Document(QtCore.QObject):
     def shutdown(self) -> None:
         self._worker.shutdown(wait=True, cancel_futures=True)
 
+    def undo_action(self, parent) -> QtGui.QAction:
+        return HistoryAction(parent, self, "&Undo", redo=False)
+
+    def redo_action(self, parent) -> QtGui.QAction:
+        return HistoryAction(parent, self, "&Redo", redo=True)
+
     # ------------------------------------------------------------ autosave
 
     def autosave_to(self, path) -> None:
@@ -207,14 +195,9 @@ class Document(QtCore.QObject):
         """Write the scene now (``wait``: until it is on disk); nothing without ``autosave_to``."""
         if self._autosaver is None:
             return
-        self._sync_scene()
         self._autosaver.request(self.scene)
         if wait:
             self._autosaver.flush()
-
-    def _edited(self) -> None:
-        if self._stroke_before is None:      # a stroke in progress is saved when it ends
-            self.autosave()
 
     @QtCore.Slot(QtCore.Qt.ApplicationState)
     def application_state_changed(self, state) -> None:
@@ -222,165 +205,70 @@ class Document(QtCore.QObject):
         if state != QtCore.Qt.ApplicationActive:
             self.autosave()
 
-    # ------------------------------------------------------------ state
-
-    def snapshot(self) -> State:
-        """The current state, sharing the pipeline's arrays (cheap: nothing is copied)."""
-        self._sync_scene()
-        t = self.pipeline.tensors
-        return State(tuple(getattr(t, k) for k in TENSOR_NAMES), self.pipeline.config, self.path_name,
-                     self.position, self.scene.title, self.scene.text)
-
-    def _sync_scene(self) -> None:
-        t, s = self.pipeline.tensors, self.scene
-        if s.below or s.above:     # a network: the pipeline is the selected block, fed by the others
-            s.w, s.b = t.w, t.b
-            s.config = dataclasses.replace(self.pipeline.config, loss=s.config.loss, one_hot_cell=s.config.one_hot_cell)
-        else:
-            for name in TENSOR_NAMES:
-                setattr(s, name, getattr(t, name))
-            s.config = self.pipeline.config
-        s.path, s.position = self.path_name, self.position
-
-    def _own_pipeline(self, scene: Scene):
-        """A pipeline on copies of the scene's arrays, read-only from now on."""
-        pipeline = scene.pipeline(self.backend)
-        for k in TENSOR_NAMES:
-            _frozen(getattr(pipeline.tensors, k))
-        return pipeline
-
-    def _restore(self, state: State) -> None:
-        """Bring back ``state``: its arrays as they are, and only the levels that depend on
-        what differs are recomputed (on the worker for a big scene, as an edit is)."""
-        t, config = self.pipeline.tensors, self.pipeline.config
-        changed = {k: a for k, a in zip(TENSOR_NAMES, state.tensors) if getattr(t, k) is not a}
-        if changed:
-            self.pipeline.set_tensors(**changed)
-        fields_changed = {f.name: getattr(state.config, f.name) for f in fields(BlockConfig)
-                          if getattr(state.config, f.name) != getattr(config, f.name)}
-        if fields_changed:
-            self.pipeline.set_config(**fields_changed)
-        self.scene.title, self.scene.text = state.title, state.text
-        self.path_name, self.position = state.path, state.position
-        self._recompute()
-        self._edited()
-
-    def set_scene(self, scene: Scene, record: bool = True) -> None:
-        before = self.snapshot() if record else None
-        self.scene = scene
-        self.pipeline = self._own_pipeline(scene)
-        self.path_name, self.position = scene.path, scene.position
-        self._recompute()
-        if record:
-            self._push(before, self.snapshot(), "open scene")
-        self._edited()
-
-    # ------------------------------------------------------------ undo history
-
-    def history_bytes(self) -> int:
-        """Bytes of array data the undo history holds, each distinct array counted once."""
-        return self._bytes([self.undo.command(i) for i in range(self.undo.count())])
-
-    @staticmethod
-    def _bytes(commands) -> int:
-        seen = {}
-        for c in commands:
-            for state in (c.before, c.after):
-                for a in state.arrays():
-                    seen[id(a)] = a.nbytes
-        return sum(seen.values())
-
-    def _push(self, before: State, after: State, text: str) -> None:
-        self.undo.push(SnapshotCommand(self, before, after, text))
-        self._trim()
-
-    def _trim(self) -> None:
-        """Drop the oldest steps while the history holds more than ``history_limit`` bytes
-        (the newest step always stays). Called right after a push, so nothing is redoable.
-
-        QUndoStack can only drop by count, so the steps kept are pushed again onto a
-        cleared stack; the clean state moves with them or, if it was dropped, is lost.
-        """
-        n = self.undo.count()
-        commands = [self.undo.command(i) for i in range(n)]
-        seen, total, keep = set(), 0, 0
-        for c in reversed(commands):
-            new = {id(a): a.nbytes for s in (c.before, c.after) for a in s.arrays() if id(a) not in seen}
-            size = sum(new.values())
-            if keep and total + size > self.history_limit:
-                break
-            seen.update(new)
-            total += size
-            keep += 1
-        dropped = n - keep
-        if dropped == 0:
-            return
-        clean = self.undo.cleanIndex() - dropped           # where the clean state lands; < 0: lost
-        steps = [(c.before, c.after, c.text()) for c in commands[dropped:]]
-        del commands
-        self.undo.clear()
-        for k, (before, after, text) in enumerate(steps):
-            if k == clean:
-                self.undo.setClean()
-            self.undo.push(SnapshotCommand(self, before, after, text))
-        if clean == len(steps):
-            self.undo.setClean()
-        elif clean < 0:
-            self.undo.resetClean()
-
-    # ------------------------------------------------------------ edits
+    # ------------------------------------------------------------ edits (the session records them)
 
     def edit(self, text: str, *, config: dict | None = None, tensors: dict | None = None, record: bool = True):
         """Apply a change; undoable. Returns False (and emits problem) when it cannot work.
 
-        The document keeps read-only copies of the arrays in ``tensors`` (the caller's stay
+        The session keeps read-only copies of the arrays in ``tensors`` (the caller's stay
         theirs). A change to a big scene is computed on the worker: it returns True at once
         and ``changed`` / ``problem`` come when the result does.
         """
-        before = self.snapshot() if record else None
-        if tensors:
-            self.pipeline.set_tensors(**{k: _frozen(None if a is None else np.array(a))
-                                         for k, a in tensors.items()})
-        if config:
-            self.pipeline.set_config(**config)
-        ok = self._recompute()
-        if record:
-            self._push(before, self.snapshot(), text)
-        self._edited()
-        return ok
+        self.session.edit(text, config=config, tensors=tensors, record=record)
+        return self._ok
 
     def begin_stroke(self) -> None:
         """A mouse stroke starts: its previews are one undo step, recorded by ``end_stroke``."""
-        self._stroke_before = self.snapshot()
+        self.session.begin_stroke()
 
     def end_stroke(self, text: str, *, config: dict | None = None, tensors: dict | None = None) -> bool:
-        before, self._stroke_before = self._stroke_before, None
-        ok = self.edit(text, config=config, tensors=tensors, record=before is None)
-        if before is not None:
-            self._push(before, self.snapshot(), text)
-        return ok                             # edit() saved it: the stroke has ended
+        self.session.end_stroke(text, config=config, tensors=tensors)
+        return self._ok
 
-    def _should_go_async(self) -> bool:
+    def set_scene(self, scene: Scene, record: bool = True) -> None:
+        self.session.set_scene(scene, record)
+
+    def _scene_changed(self, scene: Scene) -> None:
+        self._ok = self._recompute()
+        if not self.session.in_stroke:       # a stroke in progress is saved when it ends
+            self.autosave()
+
+    def _moved(self, scene: Scene) -> None:
+        if not self._showing:
+            self.position_changed.emit()
+
+    # ------------------------------------------------------------ computing
+
+    def goes_async(self) -> bool:
+        """The next computation will run on the worker (else on the GUI thread)."""
         if not self.asynchronous:
             return False
         if self.busy:
             return True
-        return self.pipeline.tensors.x.size >= ASYNC_CELLS or self.last_seconds >= ASYNC_SECONDS
+        return self.scene.x.size >= ASYNC_CELLS or self.last_seconds >= ASYNC_SECONDS
 
     def _recompute(self) -> bool:
         self._generation += 1
-        if self._should_go_async():
-            self._sync_scene()
+        try:
+            cached = None if self.busy else self.session.pipeline()
+        except ValueError as exc:                        # a network whose blocks do not chain
+            self.message = str(exc)
+            self._show_results()
+            return False
+        if cached is not None and cached.up_to_date:     # a recent scene (an undo): nothing to compute
+            self.session.keep(cached)
+            self.shown, self.model, self.message = cached, StepModel(cached), ""
+            self._show_results()
+            return True
+        if self.goes_async():
             if not self.busy:
                 self._start_job()
                 self.busy_changed.emit(True)
             return True                   # the newest request is picked up when the running one ends
         t0 = time.perf_counter()
         try:
-            self.pipeline.compute()
-            shown = self.pipeline.clone()
-            model = StepModel(shown)
-            self.shown, self.model, self.message = shown, model, ""
+            shown = self.session.compute()
+            self.shown, self.model, self.message = shown, StepModel(shown), ""
             ok = True
         except ValueError as exc:
             self.message = str(exc)
@@ -390,8 +278,12 @@ class Document(QtCore.QObject):
         return ok
 
     def _start_job(self) -> None:
-        job, generation = self.pipeline.clone(), self._generation
-        self._running = generation
+        generation = self._running = self._generation
+        try:
+            job = self.session.pipeline()
+        except ValueError as exc:                        # a network whose blocks do not chain
+            self._job_done.emit((generation, None, None, str(exc), 0.0))
+            return
 
         def work():
             t0 = time.perf_counter()
@@ -412,8 +304,7 @@ class Document(QtCore.QObject):
         self.message = message
         if model is not None:
             self.shown, self.model = job, model
-            if generation == self._generation:      # nothing changed meanwhile: keep its cache
-                self.pipeline._r, self.pipeline._valid = job._r, job._valid
+            self.session.keep(job)                  # the next request starts from these results
         if generation != self._generation:
             self._start_job()                       # only the newest request is computed next: still busy
         else:
@@ -424,10 +315,12 @@ class Document(QtCore.QObject):
 
     def _show_results(self) -> None:
         if self.model is not None:
-            if self.path_name not in self.model.available():
-                self.path_name = "forward"
-            self.position = min(self.position, self.path().n_positions - 1)
-        self._sync_scene()
+            name = self.path_name if self.path_name in self.model.available() else "forward"
+            self._showing = True
+            try:
+                self.session.navigate(name, min(self.position, self.model.path(name).n_positions - 1))
+            finally:
+                self._showing = False
         self.problem.emit(self.message)
         self.changed.emit()
         self.position_changed.emit()
@@ -443,18 +336,12 @@ class Document(QtCore.QObject):
         if self.model is not None and name not in self.model.available():
             self.problem.emit(f"the {name} path is not available for this scene (the Jacobian needs a small input)")
             return
-        self.path_name, self.position = name, 0
-        self._sync_scene()
-        self.position_changed.emit()
+        self.session.navigate(name, 0)
 
     def set_position(self, p: int) -> None:
         if self.model is None:
             return
-        p = int(np.clip(p, 0, self.path().n_positions - 1))
-        if p != self.position:
-            self.position = p
-            self._sync_scene()
-            self.position_changed.emit()
+        self.session.navigate(self.path_name, int(np.clip(p, 0, self.path().n_positions - 1)))
 
     def step_by(self, delta: int) -> None:
         self.set_position(self.position + delta)

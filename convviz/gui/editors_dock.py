@@ -50,7 +50,7 @@ class EditorsDock(QtWidgets.QDockWidget):
 
     def show_scene(self, plane: tuple[int, int]) -> None:
         """Every editor shows the scene as the document holds it; the canvas paints plane ``plane``."""
-        c, t, r = self.doc.pipeline.config, self.doc.pipeline.tensors, self.doc.results
+        c, t, r = self.doc.scene.config, self.doc.scene, self.doc.results
         self.config.show_config(c, t.w.shape[2:])
         if r.spec is not None:
             self.size_formula.setText(r.spec.formula(self.doc.shown.tensors.x.shape[2:]))

@@ -106,7 +106,6 @@ class ExportActions:
                 self._report(f"the export failed, nothing was written: {exc}", ok=False)
 
     def copy_torch_code(self) -> str | None:
-        self.doc._sync_scene()
         try:
             code = torch_script(self.doc.scene)
         except ValueError as exc:

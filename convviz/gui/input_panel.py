@@ -78,7 +78,7 @@ class InputPanel(QtWidgets.QGroupBox):
 
     def show_scene(self, plane: tuple[int, int]) -> None:
         """Show the input's shape and what the canvas paints, in plane ``plane`` (n, c)."""
-        x = self.doc.pipeline.tensors.x
+        x = self.doc.scene.x
         for spin, n in ((self.size_h, x.shape[2]), (self.size_w, x.shape[3]), (self.channels, x.shape[1]),
                         (self.batch, x.shape[0])):
             show_number(spin, n)                  # no signal, and never clamped
@@ -86,7 +86,7 @@ class InputPanel(QtWidgets.QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
-        t, r = self.doc.pipeline.tensors, self.doc.results
+        t, r = self.doc.scene, self.doc.results
         name, role = PAINTED[self.paint_on.currentText()]
         if name == "x":
             arr = t.x
@@ -136,18 +136,17 @@ class InputPanel(QtWidgets.QGroupBox):
     def _apply_input_preset(self, i: int):
         if i == 0:
             return
-        x = self.doc.pipeline.tensors.x
+        x = self.doc.scene.x
         plane = presets.input_preset(presets.INPUTS[i - 1], x.shape[2], x.shape[3])
         self._edit(f"input preset {presets.INPUTS[i - 1]}", tensors={"x": np.broadcast_to(plane, x.shape).copy()})
         self.input_preset.setCurrentIndex(0)
 
     def _resize_input(self):
         shape = (self.batch.value(), self.channels.value(), self.size_h.value(), self.size_w.value())
-        self._edit("resize input", tensors=self._with_kernel(resized(self.doc.pipeline.tensors.x, shape)))
+        self._edit("resize input", tensors=self._with_kernel(resized(self.doc.scene.x, shape)))
 
     def _with_kernel(self, x: np.ndarray) -> dict:
-        p = self.doc.pipeline
-        return input_changes(x, p.tensors.w, p.config.groups)
+        return input_changes(x, self.doc.scene.w, self.doc.scene.config.groups)
 
     # ------------------------------------------------------------ images
 
@@ -165,7 +164,7 @@ class InputPanel(QtWidgets.QGroupBox):
         except (OSError, UnidentifiedImageError) as exc:
             self._problem(f"cannot read the image {Path(path).name}: {exc}")
             return False
-        dialog = ImageImportDialog(Path(path).name, size, self.doc.pipeline.tensors.x.shape[2:], self.window())
+        dialog = ImageImportDialog(Path(path).name, size, self.doc.scene.x.shape[2:], self.window())
         if dialog.exec() != QtWidgets.QDialog.Accepted:
             return False
         h, w, colour = dialog.choice()
@@ -174,7 +173,7 @@ class InputPanel(QtWidgets.QGroupBox):
     def load_image(self, path, size: tuple[int, int] | None = None, colour: bool = False) -> bool:
         """Load a PNG/JPEG, resized to ``size`` (else the input's size), grayscale or one channel per colour."""
         from PIL import Image, UnidentifiedImageError
-        x = self.doc.pipeline.tensors.x
+        x = self.doc.scene.x
         h, w = size or x.shape[2:]
         try:
             with Image.open(path) as img:

@@ -46,17 +46,17 @@ class KernelPanel(QtWidgets.QGroupBox):
 
     def _filter(self) -> tuple[int, int]:
         """(q, c) shown, within the kernel's shape."""
-        w = self.doc.pipeline.tensors.w
+        w = self.doc.scene.w
         return min(self.kq.value(), w.shape[0] - 1), min(self.kc.value(), w.shape[1] - 1)
 
     def show_scene(self) -> None:
-        w = self.doc.pipeline.tensors.w
+        w = self.doc.scene.w
         for spin, n in ((self.kh, w.shape[2]), (self.kw, w.shape[3]), (self.cout, w.shape[0])):
             show_number(spin, n)                  # no signal, and never clamped
         self.refresh()
 
     def refresh(self) -> None:
-        w, b = self.doc.pipeline.tensors.w, self.doc.pipeline.tensors.b
+        w, b = self.doc.scene.w, self.doc.scene.b
         q, c = self._filter()
         tab = self.kernel_table
         tab.blockSignals(True)
@@ -79,7 +79,7 @@ class KernelPanel(QtWidgets.QGroupBox):
         self.bias.blockSignals(False)
 
     def _resize(self):
-        t = self.doc.pipeline.tensors
+        t = self.doc.scene
         self._edit("resize kernel", tensors=kernel_changes(t.w, t.b, self.cout.value(), self.kh.value(),
                                                            self.kw.value()))
 
@@ -90,19 +90,19 @@ class KernelPanel(QtWidgets.QGroupBox):
             self._problem(f"“{item.text()}” is not a number; type a value such as 0.5 or -1")
             self.refresh()
             return
-        w = self.doc.pipeline.tensors.w.copy()
+        w = self.doc.scene.w.copy()
         q, c = self._filter()
         w[q, c, item.row(), item.column()] = v
         self._edit("edit kernel", tensors={"w": w})
 
     def _bias_edited(self, v):
-        t = self.doc.pipeline.tensors
+        t = self.doc.scene
         self._edit("edit bias", tensors={"b": with_bias(t.w, t.b, self.kq.value(), v)})
 
     def _apply_preset(self, i: int):
         if i == 0:
             return
-        w = self.doc.pipeline.tensors.w.copy()
+        w = self.doc.scene.w.copy()
         q, c = self._filter()
         w[q, c] = presets.kernel_preset(presets.KERNELS[i - 1], w.shape[2], w.shape[3], seed=q * 16 + c)
         self._edit(f"kernel preset {presets.KERNELS[i - 1]}", tensors={"w": w})

@@ -39,10 +39,10 @@ class Menus:
         for f, title in lesson_titles():
             lessons_menu.addAction(title, lambda f=f: files.open_lesson(f))
         e = bar.addMenu("&Edit")
-        undo = window.doc.undo.createUndoAction(window, "&Undo")
+        undo = window.doc.undo_action(window)
         undo.setShortcut(QtGui.QKeySequence("Ctrl+Z"))
         undo.setShortcutContext(QtCore.Qt.WindowShortcut)      # keys.ClassroomKeys keeps spin boxes off it
-        redo = window.doc.undo.createRedoAction(window, "&Redo")
+        redo = window.doc.redo_action(window)
         redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
         redo.setShortcutContext(QtCore.Qt.WindowShortcut)
         e.addAction(undo)

@@ -29,7 +29,7 @@ class SceneFiles:
         self.recent_menu = QtWidgets.QMenu("Recent", window)
 
     def has_unsaved_work(self) -> bool:
-        return not self.doc.undo.isClean()
+        return not self.doc.session.history.is_clean()
 
     def keep_work(self) -> bool:
         """Before the scene is replaced: offer to save unsaved work. False means: stop, change nothing."""
@@ -49,7 +49,7 @@ class SceneFiles:
             return
         self._computing(self.doc.set_scene, presets.default_scene())
         self.file_path = None
-        self.doc.undo.setClean()
+        self.doc.session.history.set_clean()
 
     def open_path(self, path, *, ask: bool = True, lesson: bool = False) -> bool:
         """Open a scene (or a lesson: then it has no file to save back into)."""
@@ -63,7 +63,7 @@ class SceneFiles:
             return False
         self._computing(self.doc.set_scene, scene)
         self.file_path = None if lesson else Path(path)
-        self.doc.undo.setClean()
+        self.doc.session.history.set_clean()
         if not lesson:
             self._add_recent(path)
         return True
@@ -80,12 +80,11 @@ class SceneFiles:
         if self.file_path is None:
             return self.save_as()
         try:
-            self.doc._sync_scene()
             self.doc.scene.save(self.file_path)
         except OSError as exc:
             QtWidgets.QMessageBox.warning(self.window, "Cannot save", f"{self.file_path}: {exc}")
             return False
-        self.doc.undo.setClean()
+        self.doc.session.history.set_clean()
         self._add_recent(self.file_path)
         return True
 

@@ -261,3 +261,15 @@ def test_a_big_scene_is_checked_without_computing_it_and_still_rejects_a_mismatc
         load_scene(tmp_path / "s.json")
     Scene(x, np.ones((1, 2, 3, 3), np.float32)).save(tmp_path / "s.json")
     assert load_scene(tmp_path / "s.json").x.shape == (1, 2, 200, 200)
+
+
+@pytest.mark.parametrize("title", ["big", "a title holding the marker \x00base64\x00"])
+def test_a_big_tensor_is_written_as_one_base64_string_in_pieces_and_reads_back_exactly(tmp_path, title):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((1, 1, 300, 301)).astype(np.float32)       # 361 200 bytes: two pieces
+    w = rng.standard_normal((1, 1, 3, 3)).astype(np.float32)
+    Scene(x, w, title=title).save(tmp_path / "s.json")
+    raw = json.loads((tmp_path / "s.json").read_text())
+    assert raw["tensors"]["x"]["data"] == base64.b64encode(x.astype("<f4").tobytes()).decode("ascii")
+    back = load_scene(tmp_path / "s.json")
+    assert back.title == title and back.x.dtype == np.float32 and np.array_equal(back.x, x)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 from contextlib import redirect_stdout
 
@@ -39,8 +40,7 @@ def test_tensors_round_trip_as_npy_and_csv(tmp_path):
 def test_the_script_is_python_and_a_big_scene_is_refused():
     for build in LESSONS.values():
         compile(torch_script(build()), "<script>", "exec")
-    big = presets.default_scene()
-    big.x = np.zeros((1, 1, 200, 200), np.float32)
+    big = replace(presets.default_scene(), x=np.zeros((1, 1, 200, 200), np.float32))
     with pytest.raises(ValueError, match=f"at most {MAX_VALUES}"):
         torch_script(big)
 

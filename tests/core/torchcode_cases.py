@@ -3,6 +3,7 @@ the test and by tools/make_torchcode_fixture.py, which runs the scripts with tor
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 import re
 from dataclasses import replace
 
@@ -27,15 +28,13 @@ OUTPUTS = ("z", "p", "dx", "dw", "db", "dz", "loss")
 
 
 def scene(name: str):
-    s = presets.default_scene()
     rng = np.random.default_rng(len(name))
-    s.x = rng.standard_normal((2, 2, 7, 8)).astype(np.float32)
-    s.w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
-    s.b = rng.standard_normal(3).astype(np.float32)
-    s.config = BlockConfig(**CONFIGS[name])
+    s = replace(presets.default_scene(), x=rng.standard_normal((2, 2, 7, 8)).astype(np.float32),
+                w=rng.standard_normal((3, 2, 3, 3)).astype(np.float32), b=rng.standard_normal(3).astype(np.float32),
+                config=BlockConfig(**CONFIGS[name]))
     if s.config.loss == "half_squared_error":
         p_shape = (2, 3, 3, 4)                  # P of a 7×8 input, dilation 2, padding 2, 2×2 max pool
-        s.target = rng.standard_normal(p_shape).astype(np.float32)
+        s = replace(s, target=rng.standard_normal(p_shape).astype(np.float32))
     return s
 
 
@@ -72,14 +71,13 @@ TRAIN_STEPS = 12
 def network_scene(name: str):
     """A stacked scene whose network script (gradients and TRAIN_STEPS of SGD) is checked."""
     rng = np.random.default_rng(len(name) + 7)
-    s = presets.default_scene()
-    s.x = rng.standard_normal((2, 2, 9, 10)).astype(np.float32)
+    s = replace(presets.default_scene(), x=rng.standard_normal((2, 2, 9, 10)).astype(np.float32))
     if name == "two-blocks-momentum":
         b1 = Block(rng.standard_normal((3, 2, 3, 3)).astype(np.float32) / 4, rng.standard_normal(3).astype(np.float32),
                    BlockConfig(activation="tanh", pool="max", pool_kernel=(2, 2)))
         b2 = Block(rng.standard_normal((1, 3, 3, 3)).astype(np.float32) / 4, None,
                    BlockConfig(padding=(1, 1), activation="identity", pool="none", loss="half_squared_error"))
-        s.target = rng.standard_normal((2, 1, 4, 5)).astype(np.float32)
+        s = replace(s, target=rng.standard_normal((2, 1, 4, 5)).astype(np.float32))
         return replace(s.with_blocks((b1, b2), 1), training=Training(0.003, 0.9, TRAIN_STEPS))
     b1 = Block(rng.standard_normal((2, 2, 3, 2)).astype(np.float32) / 4, None,
                BlockConfig(padding=((1, 0), (0, 1)), padding_mode="reflect", true_convolution=True,

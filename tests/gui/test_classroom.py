@@ -117,13 +117,13 @@ def test_the_lessons_menu_opens_every_lesson_and_asks_before_discarding_work(win
     stride.trigger()                                                    # nothing unsaved: no question
     assert window.doc.scene.title.startswith("Stride 2") and window.stage.lesson_banner.isVisible()
     assert window.files.file_path is None and window.doc.path_name == "dx-gather"
-    x = window.doc.pipeline.tensors.x.copy()
+    x = window.doc.scene.x.copy()
     x[0, 0, 0, 0] = 9
     window.doc.edit("paint", tensors={"x": x})
     asked = []
     monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: asked.append(a) or QtWidgets.QMessageBox.Cancel)
     assert not window.files.open_lesson(lessons_dir() / "002-average-pooling.json")
-    assert asked and window.doc.pipeline.tensors.x[0, 0, 0, 0] == 9          # the work is still there
+    assert asked and window.doc.scene.x[0, 0, 0, 0] == 9          # the work is still there
     monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: QtWidgets.QMessageBox.Discard)
     assert window.files.open_lesson(lessons_dir() / "002-average-pooling.json")
     assert window.doc.scene.title.startswith("Average pooling")

@@ -87,7 +87,7 @@ def test_the_wheel_over_an_unfocused_spin_box_or_combo_box_changes_no_value(wind
     padding, mode, stride = cfg.padding.value(), cfg.mode.currentText(), cfg.stride.value()
     assert not _wheel(cfg.padding) and not _wheel(cfg.mode) and not _wheel(cfg.stride, +3)
     assert cfg.padding.value() == padding and cfg.mode.currentText() == mode
-    assert cfg.stride.value() == stride and window.doc.pipeline.config.padding == (padding, padding)
+    assert cfg.stride.value() == stride and window.doc.scene.config.padding == (padding, padding)
     assert all(w.focusPolicy() == QtCore.Qt.StrongFocus for w in (cfg.padding, cfg.mode, window.editors.kernel.bias))
     cfg.stride.setFocus()                       # clicked on: now the wheel is the spin box's
     qtbot.waitUntil(cfg.stride.hasFocus)
@@ -101,18 +101,34 @@ def test_undo_works_while_a_spin_box_holds_the_focus(window, qtbot):
     window.editors.config.padding.selectAll()
     _press(window, QtCore.Qt.Key_0)
     _press(window, QtCore.Qt.Key_Return)
-    assert window.doc.pipeline.config.padding == (0, 0)
+    assert window.doc.scene.config.padding == (0, 0)
     _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
-    assert window.doc.pipeline.config.padding == (1, 1)
+    assert window.doc.scene.config.padding == (1, 1)
     qtbot.waitUntil(lambda: not window.doc.busy)          # a slow first compute goes to the worker
     assert window.editors.config.padding.value() == 1
     _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier | QtCore.Qt.ShiftModifier)
-    assert window.doc.pipeline.config.padding == (0, 0)
+    assert window.doc.scene.config.padding == (0, 0)
+
+
+def test_the_edit_menu_names_the_step_undo_and_redo_would_take_back(window, qtbot):
+    _active(window, qtbot)
+    undo, redo = (next(a for a in window.menuBar().actions() if a.text() == "&Edit").menu().actions()[:2])
+    window.editors.config.padding.setFocus()
+    qtbot.waitUntil(window.editors.config.padding.hasFocus)
+    window.editors.config.padding.selectAll()
+    _press(window, QtCore.Qt.Key_0)
+    _press(window, QtCore.Qt.Key_Return)
+    text = window.doc.session.history.undo_text()
+    assert text and undo.isEnabled() and undo.text() == f"&Undo {text}" and not redo.isEnabled()
+    _press(window, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    qtbot.waitUntil(lambda: not window.doc.busy)
+    assert redo.isEnabled() and redo.text() == f"&Redo {text}"
+    assert undo.isEnabled() == window.doc.session.history.can_undo()
 
 
 def test_the_kernel_table_shows_every_value_whole(window, qtbot):
     _active(window, qtbot)
-    w = window.doc.pipeline.tensors.w.copy()
+    w = window.doc.scene.w.copy()
     w[0, 0] = [[0.123456, -0.1234, 12.5], [-1234.5, 0.5, 1e-05], [3, -0.0625, 100.25]]
     window.doc.edit("kernel", tensors={"w": w})
     for _ in range(4):

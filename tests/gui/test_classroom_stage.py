@@ -73,10 +73,10 @@ def test_the_busy_bar_is_up_before_a_computation_on_the_gui_thread_starts(window
         return real(self)
     monkeypatch.setattr(Pipeline, "compute", compute)
     window.doc.last_seconds = 0.0                  # a small scene: computed on the GUI thread
-    assert not window.doc._should_go_async()
+    assert not window.doc.goes_async()
     window.editors.config.stride.setValue(2)
     assert seen and seen[0] == (True, "computing…")
-    assert window.doc.pipeline.config.stride == (2, 2)
+    assert window.doc.scene.config.stride == (2, 2)
     assert not window.busy.bar.isVisible() and not window.doc.busy
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 import time
 
 import numpy as np
@@ -18,19 +19,19 @@ from tests.gui.conftest import cell_point as _cell_point
 
 def test_every_view_follows_the_brush_during_a_stroke_and_the_stroke_is_one_undo_step(window, qtbot):
     doc = window.doc
-    x0, dw0 = doc.pipeline.tensors.x.copy(), doc.results.dw.copy()
-    steps = doc.undo.count()
+    x0, dw0 = doc.scene.x.copy(), doc.results.dw.copy()
+    steps = doc.session.history.count
     vp = window.editors.input.canvas.glw.viewport()
     window.editors.input.brush.setValue(3.0)
     qtbot.mousePress(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.editors.input.canvas, 1, 1))
-    assert doc.pipeline.tensors.x[0, 0, 1, 1] == 3.0          # before the button is released
+    assert doc.scene.x[0, 0, 1, 1] == 3.0          # before the button is released
     assert not np.array_equal(doc.results.dw, dw0)
     qtbot.mouseMove(vp, pos=_cell_point(window.editors.input.canvas, 5, 1))
-    assert doc.results.z is doc.shown._r.z and doc.shown.tensors.x[0, 0, 5, 1] == 3.0
+    assert doc.results.z is doc.shown.results.z and doc.shown.tensors.x[0, 0, 5, 1] == 3.0
     qtbot.mouseRelease(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.editors.input.canvas, 5, 1))
-    assert doc.undo.count() == steps + 1
-    doc.undo.undo()
-    np.testing.assert_array_equal(doc.pipeline.tensors.x, x0)
+    assert doc.session.history.count == steps + 1
+    doc.session.undo()
+    np.testing.assert_array_equal(doc.scene.x, x0)
 
 
 def test_ctrl_click_types_a_value_into_a_cell(window, qtbot, monkeypatch):
@@ -41,10 +42,10 @@ def test_ctrl_click_types_a_value_into_a_cell(window, qtbot, monkeypatch):
     canvas = window.editors.input.canvas
     qtbot.mouseClick(vp, QtCore.Qt.LeftButton, QtCore.Qt.ControlModifier, _cell_point(canvas, 2, 6))
     assert asked and asked[0][0] == "X[0, 0, 2, 6] ="
-    assert window.doc.pipeline.tensors.x[0, 0, 2, 6] == -2.5
+    assert window.doc.scene.x[0, 0, 2, 6] == -2.5
     assert window.doc.results.x_pad[0, 0, 3, 7] == -2.5      # and it went through the block
-    window.doc.undo.undo()
-    assert window.doc.pipeline.tensors.x[0, 0, 2, 6] == asked[0][1]
+    window.doc.session.undo()
+    assert window.doc.scene.x[0, 0, 2, 6] == asked[0][1]
 
 
 def _rgb_png(path, h=20, w=30):
@@ -71,9 +72,9 @@ def test_an_image_is_loaded_with_the_chosen_size_and_colour(window, tmp_path, mo
     monkeypatch.setattr(image_dialog.ImageImportDialog, "exec", fake_exec)
     assert window.editors.input.import_image(png)
     assert "30×20" in seen["text"]
-    x = window.doc.pipeline.tensors.x
+    x = window.doc.scene.x
     assert x.shape == ((1, 3, 10, 12) if colour else (1, 1, 10, 12))
-    assert window.doc.pipeline.tensors.w.shape[1] == x.shape[1]          # the kernel follows the channels
+    assert window.doc.scene.w.shape[1] == x.shape[1]          # the kernel follows the channels
     if colour:
         assert_close(x[0, 0], np.ones((10, 12)), what="red channel")
         assert x[0, 2, 0, 0] == 1.0 and x[0, 2, -1, 0] == 0.0
@@ -82,14 +83,14 @@ def test_an_image_is_loaded_with_the_chosen_size_and_colour(window, tmp_path, mo
 
 
 def test_a_cancelled_or_unreadable_image_changes_nothing(window, tmp_path, monkeypatch):
-    before = window.doc.snapshot()
+    before = window.doc.scene
     monkeypatch.setattr(image_dialog.ImageImportDialog, "exec", lambda d: QtWidgets.QDialog.Rejected)
     assert not window.editors.input.import_image(_rgb_png(tmp_path / "pic.png"))
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not a png")
     assert not window.editors.input.import_image(bad)
     assert "cannot read the image broken.png" in window.editors.problem_label.text()
-    assert window.doc.snapshot() == before
+    assert window.doc.scene == before
 
 
 def test_dropping_an_image_on_the_window_loads_it(window, tmp_path, monkeypatch):
@@ -104,15 +105,13 @@ def test_dropping_an_image_on_the_window_loads_it(window, tmp_path, monkeypatch)
     assert enter.isAccepted()
     drop = QtGui.QDropEvent(pos, QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
     QtWidgets.QApplication.sendEvent(window, drop)
-    x = window.doc.pipeline.tensors.x
+    x = window.doc.scene.x
     assert x.shape == (1, 1, 8, 8) and x.max() > 0.2                      # the input's size by default
 
 
 def _big_doc(n=256):
-    scene = presets.default_scene()
     rng = np.random.default_rng(0)
-    scene.x = rng.standard_normal((1, 1, n, n)).astype(np.float32)
-    return Document(scene)
+    return Document(replace(presets.default_scene(), x=rng.standard_normal((1, 1, n, n)).astype(np.float32)))
 
 
 def test_a_big_scene_is_computed_off_the_gui_thread_and_the_latest_request_wins(qtbot, cl_engine, monkeypatch):
@@ -123,13 +122,13 @@ def test_a_big_scene_is_computed_off_the_gui_thread_and_the_latest_request_wins(
     real = Pipeline.compute
 
     def slow(self):
-        if self._valid < 3:                     # a real computation, not the step model's look-up
+        if not self.up_to_date:                 # a real computation, not the step model's look-up
             computed.append(float(self.tensors.x[0, 0, 0, 0]))
             time.sleep(0.05)
         return real(self)
 
     monkeypatch.setattr(Pipeline, "compute", slow)
-    x = doc.pipeline.tensors.x
+    x = doc.scene.x
     for v in range(1, 8):                       # seven requests while the first is computing
         x = x.copy()
         x[0, 0, 0, 0] = v
@@ -169,7 +168,7 @@ def test_the_busy_indicator_shows_only_after_200_ms(window, qtbot, monkeypatch):
     doc = window.doc
     doc.asynchronous = True
     doc.last_seconds = 1.0                      # as after a slow computation
-    x = doc.pipeline.tensors.x.copy()
+    x = doc.scene.x.copy()
     x[0, 0, 0, 0] = 4.0
     try:
         doc.edit("paint", tensors={"x": x})

@@ -72,7 +72,7 @@ def edits(qtbot, win, c: BlockConfig):
             type_into(qtbot, ed.spin_w, str(w + 2))
         out.append((f"{name} w", split_then_width, name, (h, w + 2)))
     pad = eds["padding"]
-    kh = win.doc.pipeline.tensors.w.shape[2]
+    kh = win.doc.scene.w.shape[2]
     t, b, l, r = _sides(c.padding, c.dilation[0] * (kh - 1) // 2)
     mode = pad.mode.currentText()
     if mode == "number":
@@ -120,29 +120,29 @@ def test_every_lesson_file_is_checked():
 @pytest.mark.parametrize("lesson", LESSON_FILES)
 def test_each_editor_changes_only_its_own_field(window, qtbot, lesson):
     _open(window, lesson)
-    planned = edits(qtbot, window, window.doc.pipeline.config)
+    planned = edits(qtbot, window, window.doc.scene.config)
     assert len(planned) >= 14
     for what, action, field, expected in planned:
         _open(window, lesson)
-        before = window.doc.pipeline.config
-        x, w = window.doc.pipeline.tensors.x.copy(), window.doc.pipeline.tensors.w.copy()
+        before = window.doc.scene.config
+        x, w = window.doc.scene.x.copy(), window.doc.scene.w.copy()
         action()
-        after = window.doc.pipeline.config
+        after = window.doc.scene.config
         assert repr(getattr(after, field)) == repr(expected), f"{lesson}: {what}"
         for other in FIELDS:
             if other != field:
                 assert repr(getattr(after, other)) == repr(getattr(before, other)), f"{lesson}: {what} changed {other}"
-        np.testing.assert_array_equal(window.doc.pipeline.tensors.x, x)
-        np.testing.assert_array_equal(window.doc.pipeline.tensors.w, w)
+        np.testing.assert_array_equal(window.doc.scene.x, x)
+        np.testing.assert_array_equal(window.doc.scene.w, w)
 
 
 @pytest.mark.qt_log_ignore(POPUP_WARNINGS)
 def test_scope_of_impact_activation_change_keeps_per_side_padding_and_z_3x3(window, qtbot):
     _open(window, "001-scope-of-impact.json")
-    assert window.doc.pipeline.config.padding == ((1, 0), (1, 0))
+    assert window.doc.scene.config.padding == ((1, 0), (1, 0))
     combo = window.editors.config.activation
     choose_item(qtbot, combo, combo.findText("relu"))
-    c = window.doc.pipeline.config
+    c = window.doc.scene.config
     assert c.activation == "relu"
     assert c.padding == ((1, 0), (1, 0))
     # X 3×3, W 2×2, one row/column of zeros before only: (3 + 1 + 0 − 2) / 1 + 1 = 3
@@ -166,14 +166,14 @@ def test_values_beyond_the_old_spin_ranges_are_shown_and_kept(window, qtbot):
     kernel, inputs = window.editors.kernel, window.editors.input
     assert (kernel.kh.value(), kernel.kw.value(), inputs.channels.value()) == (20, 3, 20)
     type_into(qtbot, eds["groups"].spin, "20")                   # 20 input channels, 1 filter: PyTorch rejects it
-    c = window.doc.pipeline.config
+    c = window.doc.scene.config
     assert c.groups == 20
     assert (c.stride, c.padding, c.dilation, c.pool_kernel) == ((50, 3), ((17, 0), (0, 20)), (1, 9), (9, 1))
     choose_item(qtbot, window.editors.config.activation, window.editors.config.activation.findText("relu"))
-    c = window.doc.pipeline.config
+    c = window.doc.scene.config
     assert (c.stride, c.padding, c.dilation, c.pool_kernel, c.groups) == ((50, 3), ((17, 0), (0, 20)), (1, 9),
                                                                           (9, 1), 20)
-    assert window.doc.pipeline.tensors.w.shape == (1, 20, 20, 3)
+    assert window.doc.scene.w.shape == (1, 20, 20, 3)
 
 
 @pytest.mark.qt_log_ignore(POPUP_WARNINGS)
@@ -191,7 +191,7 @@ def test_slope_pool_stride_and_pool_padding_are_shown_and_edited_alone(window, q
     for what, action, field, expected in edits(qtbot, window, config):
         window.doc.set_scene(Scene(x, w, config=config, path="forward"))
         action()
-        after = window.doc.pipeline.config
+        after = window.doc.scene.config
         assert repr(getattr(after, field)) == repr(expected), what
         for other in FIELDS:
             if other != field:
@@ -199,6 +199,6 @@ def test_slope_pool_stride_and_pool_padding_are_shown_and_edited_alone(window, q
     window.doc.set_scene(Scene(x, w, config=dataclasses.replace(config, pool_stride=None), path="forward"))
     assert stride.auto.isChecked() and not stride.spin_h.isEnabled() and stride.spin_h.value() == 3
     type_into(qtbot, stride.spin_h, "1")                 # greyed: "= window" holds until it is unticked
-    assert window.doc.pipeline.config.pool_stride is None
+    assert window.doc.scene.config.pool_stride is None
     click_check(qtbot, stride.auto)
-    assert window.doc.pipeline.config.pool_stride == (3, 3)
+    assert window.doc.scene.config.pool_stride == (3, 3)

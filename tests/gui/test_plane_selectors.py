@@ -92,4 +92,4 @@ def test_the_input_canvas_paints_in_the_plane_chosen(window, qtbot):
     type_into(qtbot, window.path_bar.sel_n, "1")
     type_into(qtbot, window.path_bar.sel_c, "1")
     canvas = window.editors.input.canvas
-    np.testing.assert_array_equal(canvas.image.image, window.doc.pipeline.tensors.x[1, 1])
+    np.testing.assert_array_equal(canvas.image.image, window.doc.scene.x[1, 1])

@@ -44,8 +44,8 @@ def test_hovering_an_output_cell_lights_exactly_its_receptive_field(window, qtbo
                                                                        cols):
     type_into(qtbot, window.editors.config.stride, str(stride))
     type_into(qtbot, window.editors.config.dilation, str(dilation))
-    assert window.doc.pipeline.config.stride == (stride, stride)
-    assert window.doc.pipeline.config.dilation == (dilation, dilation)
+    assert window.doc.scene.config.stride == (stride, stride)
+    assert window.doc.scene.config.dilation == (dilation, dilation)
     window.doc.set_path("forward")
     window.doc.set_position(1)                             # the sliding window: X_pad, W, Z, b
     _hover(qtbot, _view(window, "Z"), *cell)
@@ -91,7 +91,7 @@ def test_clicking_an_output_cell_chooses_a_one_hot_loss_at_that_cell(window, qtb
     out = window.editors.output_view
     for i, j in ((1, 2), (3, 0)):
         qtbot.mouseClick(out.glw.viewport(), QtCore.Qt.LeftButton, pos=cell_point(out, i, j))
-        c = window.doc.pipeline.config
+        c = window.doc.scene.config
         assert c.loss == "one_hot" and tuple(c.one_hot_cell) == (0, 0, i, j)
         assert window.editors.config.loss.currentText() == "one_hot"
         assert lit_cells(out, "target") == {(i, j)}
@@ -115,19 +115,19 @@ def test_clicking_an_output_cell_chooses_a_one_hot_loss_at_that_cell(window, qtb
 ])
 def test_typing_a_size_resizes_the_input_and_keeps_what_was_drawn(window, qtbot, spin, value, x_shape, p_shape):
     doc = window.doc
-    x0, w0, z0, dw0 = (doc.pipeline.tensors.x.copy(), doc.pipeline.tensors.w.copy(), doc.results.z.copy(),
+    x0, w0, z0, dw0 = (doc.scene.x.copy(), doc.scene.w.copy(), doc.results.z.copy(),
                        doc.results.dw.copy())
     type_into(qtbot, getattr(window.editors.input, spin), str(value))
-    x, r = doc.pipeline.tensors.x, doc.results
+    x, r = doc.scene.x, doc.results
     assert x.shape == x_shape and r.z.shape == x_shape[:1] + (1,) + x_shape[2:] and r.p.shape == p_shape
     keep = tuple(slice(0, min(a, b)) for a, b in zip(x.shape, x0.shape))
     np.testing.assert_array_equal(x[keep], x0[keep])                  # the drawing stays where it was
     assert float(np.abs(x).sum()) == float(np.abs(x0[keep]).sum())  # and the new cells are zero
     assert getattr(window.editors.input, spin).value() == value and window.editors.problem_label.text() == ""
     if spin == "channels":              # the kernel gets a zero slice for the new channel: Z is unchanged
-        assert doc.pipeline.tensors.w.shape == (1, 2, 3, 3)
-        np.testing.assert_array_equal(doc.pipeline.tensors.w[:, :1], w0)
-        assert not doc.pipeline.tensors.w[:, 1].any()
+        assert doc.scene.w.shape == (1, 2, 3, 3)
+        np.testing.assert_array_equal(doc.scene.w[:, :1], w0)
+        assert not doc.scene.w[:, 1].any()
         assert_close(r.z, z0, terms=18)
     if spin == "batch":                 # zero samples give Z = b = 0 and add nothing to dW
         assert_close(r.z[:1], z0, terms=9)
@@ -140,7 +140,7 @@ def test_typing_a_size_resizes_the_input_and_keeps_what_was_drawn(window, qtbot,
 def test_typing_into_the_kernel_table_changes_that_tap(window, qtbot):
     doc, tab = window.doc, window.editors.kernel.kernel_table
     z0, xp = doc.results.z.copy(), doc.results.x_pad[0, 0].copy()
-    assert doc.pipeline.tensors.w[0, 0, 1, 2] == 2.0                       # Sobel x
+    assert doc.scene.w[0, 0, 1, 2] == 2.0                       # Sobel x
     qtbot.mouseClick(tab.viewport(), QtCore.Qt.LeftButton, pos=tab.visualItemRect(tab.item(1, 2)).center())
     qtbot.keyClick(tab, QtCore.Qt.Key_2)                # typing on a cell opens its editor
     editor = QtWidgets.QApplication.focusWidget()
@@ -148,7 +148,7 @@ def test_typing_into_the_kernel_table_changes_that_tap(window, qtbot):
     qtbot.keyClicks(editor, ".5")
     with qtbot.waitSignal(doc.changed):                 # the table commits on the next event loop turn
         qtbot.keyClick(editor, QtCore.Qt.Key_Return)
-    assert doc.pipeline.tensors.w[0, 0, 1, 2] == 2.5 and tab.item(1, 2).text() == "2.5"
+    assert doc.scene.w[0, 0, 1, 2] == 2.5 and tab.item(1, 2).text() == "2.5"
     # tap (1, 2) multiplies X_pad[i + 1, j + 2]: Z grows by 0.5 times that shifted input
     assert_close(doc.results.z[0, 0] - z0[0, 0], 0.5 * xp[1:9, 2:10], terms=9)
     # a word is no number: the person is told, the kernel stays
@@ -157,14 +157,14 @@ def test_typing_into_the_kernel_table_changes_that_tap(window, qtbot):
     editor = QtWidgets.QApplication.focusWidget()
     qtbot.keyClick(editor, QtCore.Qt.Key_Return)
     qtbot.waitUntil(lambda: "not a number" in window.editors.problem_label.text())
-    assert doc.pipeline.tensors.w[0, 0, 0, 0] == -1.0 and tab.item(0, 0).text() == "-1"
+    assert doc.scene.w[0, 0, 0, 0] == -1.0 and tab.item(0, 0).text() == "-1"
 
 
 def test_typing_a_bias_adds_it_to_every_output(window, qtbot):
     doc = window.doc
     z0 = doc.results.z.copy()
     type_into(qtbot, window.editors.kernel.bias, f"0{QtCore.QLocale().decimalPoint()}5")
-    assert doc.pipeline.tensors.b[0] == 0.5
+    assert doc.scene.b[0] == 0.5
     assert_close(doc.results.z, z0 + 0.5, terms=10)                      # Z = X ⋆ W + b
     assert_close(doc.results.a, np.maximum(z0 + 0.5, 0), terms=10)        # A = ReLU(Z)
 
@@ -199,10 +199,10 @@ def test_choosing_each_input_preset(window, qtbot):
     combo = window.editors.input.input_preset
     names = [combo.itemText(i) for i in range(1, combo.count())]
     assert names == ["digit", "impulse", "checkerboard", "ramp", "random"]
-    w = window.doc.pipeline.tensors.w[0, 0]
+    w = window.doc.scene.w[0, 0]
     for i, name in enumerate(names, start=1):
         choose(qtbot, combo, i)
-        x = window.doc.pipeline.tensors.x[0, 0]
+        x = window.doc.scene.x[0, 0]
         expected = _input_expected(name)
         if expected is None:                            # random: uniform in [−1, 1], two decimals
             assert x.min() >= -1 and x.max() <= 1 and len(np.unique(x)) > 20, name
@@ -238,7 +238,7 @@ def test_choosing_each_kernel_preset(window, qtbot):
     xp = window.doc.results.x_pad[0, 0].copy()
     for i, name in enumerate(names, start=1):
         choose(qtbot, combo, i)
-        w = window.doc.pipeline.tensors.w[0, 0]
+        w = window.doc.scene.w[0, 0]
         expected = _kernel_expected(name)
         if expected is None:                            # random: uniform in [−1, 1], two decimals
             assert name == "random" and w.min() >= -1 and w.max() <= 1 and len(np.unique(w)) > 3
@@ -247,7 +247,7 @@ def test_choosing_each_kernel_preset(window, qtbot):
         assert window.editors.kernel.kernel_table.item(2, 0).text() == f"{float(w[2, 0]):.4g}", name
         assert_close(window.doc.results.z[0, 0], _correlate(xp, w), terms=9, what=f"Z with {name}")
         if name == "identity":
-            assert_close(window.doc.results.z, window.doc.pipeline.tensors.x)
+            assert_close(window.doc.results.z, window.doc.scene.x)
 
 
 # ------------------------------------------------------------------ painting T and dP
@@ -270,12 +270,12 @@ def test_painting_the_target_chooses_the_squared_error_and_dp_is_p_minus_t(windo
     doc = window.doc
     t = np.zeros((1, 1, 4, 4), np.float32)
     t[0, 0, 0, 0] = t[0, 0, 0, 1] = t[0, 0, 1, 1] = 2.0
-    np.testing.assert_array_equal(doc.pipeline.tensors.target, t)
-    assert doc.pipeline.config.loss == "half_squared_error"
+    np.testing.assert_array_equal(doc.scene.target, t)
+    assert doc.scene.config.loss == "half_squared_error"
     assert window.editors.config.loss.currentText() == "half_squared_error"
     assert_close(doc.results.dp, doc.results.p - t)                # ∂(½‖P − T‖²)/∂P
-    doc.undo.undo()                                                # the stroke is one step
-    assert doc.pipeline.config.loss == "sum"
+    doc.session.undo()                                                # the stroke is one step
+    assert doc.scene.config.loss == "sum"
 
 
 @pytest.mark.qt_log_ignore(POPUP_WARNINGS)
@@ -290,7 +290,7 @@ def test_painting_dp_with_the_mouse_is_the_upstream_gradient(window, qtbot):
     dp[0, 0, 1] = 0.0
     dp[0, 0, 3, 3] = 3.0
     doc = window.doc
-    assert doc.pipeline.config.loss == "given"
+    assert doc.scene.config.loss == "given"
     np.testing.assert_array_equal(doc.results.dp, dp)
     # max pooling sends each dP cell, whole, to one cell of its 2×2 window
     da = doc.results.da[0, 0]

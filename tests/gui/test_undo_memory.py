@@ -1,19 +1,19 @@
-"""Undo keeps references to the scene's arrays, bounded in bytes, and restores without parsing.
+"""The window's undo: it restores the session's arrays by reference, and the results follow.
 
-Expected values come from the edits themselves (the arrays painted, the settings given)
-and from array sizes counted by hand; none from the undo code.
+Expected values come from the edits themselves (the arrays painted, the settings given),
+array sizes counted by hand and a fresh pipeline; none from the undo code. The history's
+byte bound and clean state are tested without Qt in tests/core/test_session.py.
 """
 from __future__ import annotations
 
 import dataclasses
-import gc
-import weakref
 
 import numpy as np
 import pytest
 
 from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
 from convviz.core.scene import Scene
+from convviz.core.session import CACHED_PIPELINES
 from convviz.gui.document import Document
 
 
@@ -32,26 +32,26 @@ def doc(qtbot):
 
 
 def _tensors(d: Document) -> dict:
-    t = d.pipeline.tensors
+    t = d.scene
     return {k: getattr(t, k) for k in ("x", "w", "b", "target", "dp")}
 
 
 def _assert_state(d: Document, tensors: dict, config: BlockConfig) -> None:
     for k, v in tensors.items():
-        got = getattr(d.pipeline.tensors, k)
+        got = getattr(d.scene, k)
         if v is None:
             assert got is None, k
         else:
             np.testing.assert_array_equal(got, v, err_msg=k)
-    assert d.pipeline.config == config
+    assert d.scene.config == config
     fresh = Pipeline(Tensors(**tensors), config, "numpy").compute()    # the results follow the state
     for name in ("z", "p", "dx", "dw"):
         np.testing.assert_array_equal(getattr(d.results, name), getattr(fresh, name), err_msg=name)
 
 
 def test_undo_and_redo_round_trip_tensors_and_config_after_mixed_edits(doc):
-    config0 = doc.pipeline.config
-    x0, w0, b0 = (a.copy() for a in (doc.pipeline.tensors.x, doc.pipeline.tensors.w, doc.pipeline.tensors.b))
+    config0 = doc.scene.config
+    x0, w0, b0 = (a.copy() for a in (doc.scene.x, doc.scene.w, doc.scene.b))
     expected = [({"x": x0, "w": w0, "b": b0, "target": None, "dp": None}, config0)]
 
     painted = x0.copy()
@@ -73,12 +73,12 @@ def test_undo_and_redo_round_trip_tensors_and_config_after_mixed_edits(doc):
     expected.append(({**expected[-1][0], "target": target.copy()},
                      dataclasses.replace(expected[-1][1], loss="half_squared_error")))
 
-    assert doc.undo.count() == 4
+    assert doc.session.history.count == 4
     for tensors, config in reversed(expected[:-1]):
-        doc.undo.undo()
+        doc.session.undo()
         _assert_state(doc, tensors, config)
     for tensors, config in expected[1:]:
-        doc.undo.redo()
+        doc.session.redo()
         _assert_state(doc, tensors, config)
 
 
@@ -88,115 +88,81 @@ def test_arrays_an_edit_leaves_alone_are_shared_not_copied(doc):
     doc.edit("pool", config={"pool": "avg"})
     for k, a in _tensors(doc).items():
         assert a is before[k], k
-    cmd = doc.undo.command(1)
-    assert all(a is b for a, b in zip(cmd.before.tensors, cmd.after.tensors))
+    step = doc.session.history.step(1)
+    assert all(getattr(step.before, k) is getattr(step.after, k) for k in before)
     painted = before["x"].copy()
     painted[0, 0, 0, 0] = 5.0
     doc.edit("paint x", tensors={"x": painted})
     now = _tensors(doc)
     assert now["x"] is not before["x"] and now["w"] is before["w"] and now["b"] is before["b"]
-    doc.undo.undo()
-    assert doc.pipeline.tensors.x is before["x"]               # restored by reference, not rebuilt
+    doc.session.undo()
+    assert doc.scene.x is before["x"]               # restored by reference, not rebuilt
     for _ in range(40):
         doc.edit("activation", config={"activation": "tanh"})
         doc.edit("activation", config={"activation": "relu"})
     # 12×12 + 3×3 + 1 float32 values held once each (the painted x was dropped with the redo step)
-    assert doc.history_bytes() == 4 * (144 + 9 + 1)
+    assert doc.session.history.nbytes() == 4 * (144 + 9 + 1)
 
 
 def test_undo_recomputes_only_what_the_changed_field_needs(doc):
+    before = doc.results
     doc.edit("activation", config={"activation": "tanh"})
     assert doc.results.recomputed == ["activation", "pool", "backward"]
-    doc.undo.undo()
-    assert doc.pipeline.config.activation == "relu"
-    assert doc.results.recomputed == ["activation", "pool", "backward"]
-    doc.edit("loss", config={"loss": "mean"})
-    doc.undo.undo()
+    doc.session.undo()
+    assert doc.scene.config.activation == "relu"
+    assert doc.results is before                 # the scene before the step was computed: nothing to do
+    doc.edit("loss", config={"loss": "one_hot"})
     assert doc.results.recomputed == ["backward"]
+    for kernel in ((3, 3), (1, 1), (2, 1)):      # more steps than the cache keeps
+        doc.edit("pool", config={"pool_kernel": kernel})
+    for _ in range(3):
+        doc.session.undo()
+    assert doc.scene.config.pool_kernel == (2, 2) and doc.scene.config.loss == "one_hot"
+    doc.session.undo()                           # back past the cache: only the loss differs
+    assert doc.scene.config.loss == "sum" and doc.results.recomputed == ["backward"]
 
 
 def test_the_documents_arrays_are_read_only_and_the_callers_stay_theirs(doc):
-    mine = doc.pipeline.tensors.x.copy()
+    mine = doc.scene.x.copy()
     mine[0, 0, 0, 0] = 2.0
     doc.edit("paint x", tensors={"x": mine})
     mine[0, 0, 0, 0] = 9.0                                      # the caller goes on using its array
-    assert doc.pipeline.tensors.x[0, 0, 0, 0] == 2.0
+    assert doc.scene.x[0, 0, 0, 0] == 2.0
     with pytest.raises(ValueError, match="read-only"):
-        doc.pipeline.tensors.x[0, 0, 0, 0] = 1.0
+        doc.scene.x[0, 0, 0, 0] = 1.0
     with pytest.raises(ValueError, match="read-only"):
-        doc.pipeline.tensors.w[...] = 0
-
-
-def test_the_history_stays_under_its_byte_bound_and_frees_what_it_drops(qtbot):
-    d = Document(_scene(32, 32), backend="numpy", asynchronous=False)
-    x_bytes, fixed = 32 * 32 * 4, (9 + 1) * 4                   # one painted input; the kernel and bias
-    d.history_limit = 6 * x_bytes + fixed                       # room for six inputs
-    kept = []
-    for i in range(30):
-        x = d.pipeline.tensors.x.copy()
-        x[0, 0, i, i] = 100.0 + i
-        d.edit(f"paint {i}", tensors={"x": x})
-        kept.append(weakref.ref(d.pipeline.tensors.x))
-        assert d.history_bytes() <= d.history_limit
-    # each step adds one input; five steps hold the current input and five before it
-    assert d.undo.count() == 5 and d.history_bytes() == 6 * x_bytes + fixed
-    gc.collect()
-    assert all(r() is None for r in kept[:24]) and all(r() is not None for r in kept[24:])
-    while d.undo.canUndo():
-        d.undo.undo()
-    assert d.pipeline.tensors.x[0, 0, 24, 24] == 124.0 and d.pipeline.tensors.x[0, 0, 25, 25] != 125.0
-    assert d.pipeline.tensors.x[0, 0, 23, 23] == 123.0
-    d.shutdown()
-
-
-def test_one_step_bigger_than_the_bound_is_still_undoable(qtbot):
-    d = Document(_scene(), backend="numpy", asynchronous=False)
-    d.history_limit = 10
-    x = d.pipeline.tensors.x.copy()
-    d.edit("paint", tensors={"x": x + 1})
-    d.edit("paint", tensors={"x": x + 2})
-    assert d.undo.count() == 1
-    d.undo.undo()
-    np.testing.assert_array_equal(d.pipeline.tensors.x, x + 1)
-    d.shutdown()
-
-
-def test_the_clean_state_moves_with_the_steps_kept_and_is_lost_with_the_steps_dropped(qtbot):
-    d = Document(_scene(16, 16), backend="numpy", asynchronous=False)
-    x_bytes = 16 * 16 * 4
-    d.history_limit = 4 * x_bytes + 40                          # three steps
-    x = d.pipeline.tensors.x
-
-    def paint(v):
-        d.edit("paint", tensors={"x": x + v})
-
-    paint(1), paint(2)
-    d.undo.setClean()                                           # saved after the second paint
-    paint(3), paint(4)                                          # the first paint is dropped
-    assert d.undo.count() == 3 and not d.undo.isClean()
-    d.undo.undo(), d.undo.undo()
-    assert d.undo.isClean()
-    np.testing.assert_array_equal(d.pipeline.tensors.x, x + 2)
-    d.undo.redo(), d.undo.redo()
-    paint(5), paint(6), paint(7)                                # now the saved state is gone
-    while d.undo.canUndo():
-        d.undo.undo()
-        assert not d.undo.isClean()
-    d.shutdown()
+        doc.scene.w[...] = 0
 
 
 def test_undo_on_a_big_scene_is_computed_on_the_worker(qtbot):
     d = Document(_scene(160, 160), backend="numpy", asynchronous=True)
     qtbot.waitUntil(lambda: not d.busy, timeout=30000)
-    x0 = d.pipeline.tensors.x
-    painted = x0.copy()
-    painted[0, 0, :10, :10] = 3.0
-    d.edit("paint", tensors={"x": painted})
-    qtbot.waitUntil(lambda: not d.busy, timeout=30000)
+    x0 = d.scene.x
+    for k in range(CACHED_PIPELINES + 1):        # x0's results leave the session's cache
+        painted = d.scene.x.copy()
+        painted[0, 0, k, :10] = 3.0
+        d.edit("paint", tensors={"x": painted})
+        qtbot.waitUntil(lambda: not d.busy, timeout=30000)
+    for _ in range(CACHED_PIPELINES):
+        d.session.undo()
+        qtbot.waitUntil(lambda: not d.busy, timeout=30000)
     with qtbot.waitSignal(d.busy_changed, timeout=30000, check_params_cb=lambda busy: not busy):
-        d.undo.undo()
+        d.session.undo()
         assert d.busy
-    assert d.pipeline.tensors.x is x0
-    fresh = Pipeline(Tensors(x0, d.pipeline.tensors.w, d.pipeline.tensors.b), d.pipeline.config, "numpy").compute()
+    assert d.scene.x is x0
+    fresh = Pipeline(Tensors(x0, d.scene.w, d.scene.b), d.scene.config, "numpy").compute()
     np.testing.assert_array_equal(d.results.z, fresh.z)
+    d.shutdown()
+
+
+def test_undoing_the_newest_step_of_a_big_scene_shows_the_cached_results_at_once(qtbot):
+    d = Document(_scene(160, 160), backend="numpy", asynchronous=True)
+    qtbot.waitUntil(lambda: not d.busy, timeout=30000)
+    before, x0 = d.results, d.scene.x
+    d.edit("activation", config={"activation": "tanh"})
+    assert d.busy                                # a new scene: computed on the worker
+    qtbot.waitUntil(lambda: not d.busy, timeout=30000)
+    assert d.results is not before
+    d.session.undo()
+    assert not d.busy and d.results is before and d.scene.x is x0 and d.scene.config.activation == "relu"
     d.shutdown()

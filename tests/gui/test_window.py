@@ -22,36 +22,36 @@ def test_object_names_for_tests_and_accessibility(window):
 
 def test_drawing_with_the_mouse_changes_the_input_and_the_gradients(window, qtbot):
     doc = window.doc
-    x_before, dw_before = doc.pipeline.tensors.x.copy(), doc.pipeline.results.dw.copy()
+    x_before, dw_before = doc.scene.x.copy(), doc.results.dw.copy()
     vp = window.editors.input.canvas.glw.viewport()
     window.editors.input.brush.setValue(2.0)
     qtbot.mousePress(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.editors.input.canvas, 0, 0))
     qtbot.mouseMove(vp, pos=_cell_point(window.editors.input.canvas, 0, 3))
     qtbot.mouseRelease(vp, QtCore.Qt.LeftButton, pos=_cell_point(window.editors.input.canvas, 0, 3))
-    x = doc.pipeline.tensors.x
+    x = doc.scene.x
     assert x[0, 0, 0, 0] == 2.0 and x[0, 0, 0, 3] == 2.0 and x_before[0, 0, 0, 0] == 0.0
-    assert not np.array_equal(doc.pipeline.results.dw, dw_before)
-    doc.undo.undo()
-    np.testing.assert_array_equal(doc.pipeline.tensors.x, x_before)
+    assert not np.array_equal(doc.results.dw, dw_before)
+    doc.session.undo()
+    np.testing.assert_array_equal(doc.scene.x, x_before)
 
 
 def test_each_parameter_change_reaches_the_views(window):
     window.editors.config.stride.setValue(2)
-    r = window.doc.pipeline.results
-    assert window.doc.pipeline.config.stride == (2, 2) and r.z.shape == (1, 1, 4, 4)
+    r = window.doc.results
+    assert window.doc.scene.config.stride == (2, 2) and r.z.shape == (1, 1, 4, 4)
     assert window.editors.output_view.data.shape == r.p.shape
     assert "4" in window.editors.size_formula.text()
     window.editors.config.activation.setCurrentText("tanh")
-    assert window.doc.pipeline.config.activation == "tanh"
+    assert window.doc.scene.config.activation == "tanh"
     window.editors.kernel.kh.setValue(2)
-    assert window.doc.pipeline.tensors.w.shape[2] == 2 and window.editors.kernel.kernel_table.rowCount() == 2
+    assert window.doc.scene.w.shape[2] == 2 and window.editors.kernel.kernel_table.rowCount() == 2
 
 
 def test_an_impossible_combination_is_explained_and_nothing_throws(window):
-    good = window.doc.pipeline.results
+    good = window.doc.results
     window.editors.config.dilation.setValue(6)            # spans 13 px; the padded input is 10
     assert "spans 13 px" in window.editors.problem_label.text()
-    assert window.doc.pipeline._r is good
+    assert window.doc.results is good
     window.editors.config.dilation.setValue(1)
     assert window.editors.problem_label.text() == ""
 
@@ -64,7 +64,7 @@ def test_stepping_to_the_end_of_each_path_shows_the_direct_gradient(window, qtbo
     qtbot.keyClick(window, QtCore.Qt.Key_End)
     assert window.doc.position == window.doc.path().n_positions - 1
     shown = {v.role.name: v.data for v in window.stage.views if v.isVisible()}
-    direct = getattr(window.doc.pipeline.results, {"dP": "dp", "dA": "da", "dZ": "dz", "db": "db", "dW": "dw",
+    direct = getattr(window.doc.results, {"dP": "dp", "dA": "da", "dZ": "dz", "db": "db", "dW": "dw",
                                                    "dX": "dx"}[role])
     assert_close(shown[role], direct[:1] if path == "jacobian" else direct, terms=64)
 
@@ -97,28 +97,28 @@ def test_a_scene_round_trips_and_a_corrupt_file_changes_nothing(window, tmp_path
     window.files.file_path = path
     window.files.save()
     scene = load_scene(path)
-    np.testing.assert_array_equal(scene.x, window.doc.pipeline.tensors.x)
-    np.testing.assert_array_equal(scene.w, window.doc.pipeline.tensors.w)
-    assert scene.config == window.doc.pipeline.config
+    np.testing.assert_array_equal(scene.x, window.doc.scene.x)
+    np.testing.assert_array_equal(scene.w, window.doc.scene.w)
+    assert scene.config == window.doc.scene.config
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "convviz-scene", "version": 1, "tensors": {"x": {"shape": [1, 1, 2], "data": [1]}}}')
     warnings = []
     monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a: warnings.append(a[2]))
-    before = window.doc.snapshot()
+    before = window.doc.scene
     assert not window.files.open_path(bad)
     assert "shape" in warnings[0] and "unchanged" in warnings[0]
-    assert window.doc.snapshot() == before
+    assert window.doc.scene == before
 
 
 def test_the_autosave_is_restored_after_a_crash(window, tmp_path, qtbot):
-    x = window.doc.pipeline.tensors.x.copy()
+    x = window.doc.scene.x.copy()
     x[0, 0, 0, 0] = 5.0
     window.doc.edit("paint", tensors={"x": x})
     window.files.autosave()                                   # then the process "dies": no closeEvent
     asked = []
     again = make_window(ask_restore=lambda p: asked.append(p) or True)
     qtbot.addWidget(again)
-    assert asked and again.doc.pipeline.tensors.x[0, 0, 0, 0] == 5.0
+    assert asked and again.doc.scene.x[0, 0, 0, 0] == 5.0
 
 
 def test_the_screenshot_of_the_default_scene_is_not_blank(window, tmp_path):
