@@ -47,12 +47,15 @@ class PathBar(QtWidgets.QWidget):
             top.addWidget(QtWidgets.QLabel(lab))
             top.addWidget(w)
             w.valueChanged.connect(self._chosen)
+        self._choice = (0, 0)
 
     @property
     def plane(self) -> tuple[int, int]:
-        return self.sel_n.value(), self.sel_c.value()
+        """The (n, c) the person chose; kept through stages whose tensors have fewer (they show the last)."""
+        return self._choice
 
     def _chosen(self) -> None:
+        self._choice = (self.sel_n.value(), self.sel_c.value())
         if self.follow.isChecked():
             self.follow.setChecked(False)              # emits plane_changed
         else:
@@ -65,6 +68,8 @@ class PathBar(QtWidgets.QWidget):
 
     def show_plane(self, plane: tuple[int, int], ranges: tuple[int, int]) -> None:
         """Show the plane drawn, within 0 … count − 1 of the tensors' samples and channels; never emits."""
+        if self.follow.isChecked():
+            self._choice = tuple(plane)
         for spin, value, count in ((self.sel_n, plane[0], ranges[0]), (self.sel_c, plane[1], ranges[1])):
             blocked = spin.blockSignals(True)
             spin.setRange(0, max(0, count - 1))
