@@ -51,7 +51,7 @@ class Session:
         self.history = History(history_limit)
         self._scene = own(scene)
         self._cache: list[Pipeline] = []        # newest first
-        self._fed = None                          # (key, NetworkResults) of a network scene
+        self._fed: list = []                      # (key, NetworkResults) of recent network scenes, newest first
         self._stroke_before: Scene | None = None
 
     @property
@@ -91,6 +91,17 @@ class Session:
         if record:
             self.history.push("open scene", self._scene, after)
         self._set(after)
+
+    def replace(self, text: str, scene: Scene, record: bool = True) -> Scene:
+        """Replace the whole scene (a block added, removed, moved or chosen; a training run),
+        undoable as ``text`` unless ``record`` is False. Inside a stroke the recorded step
+        starts where the stroke began, so the previews of a training run are one step."""
+        after = own(scene)
+        if record:
+            before, self._stroke_before = self._stroke_before or self._scene, None
+            self.history.push(text, before, after)
+        self._set(after)
+        return after
 
     def navigate(self, path: str, position: int) -> None:
         """Go to ``position`` on ``path``; not an undo step. Checked by whoever knows the paths."""
@@ -132,15 +143,24 @@ class Session:
         return best.with_inputs(tensors, config)
 
     def _block_inputs(self, scene: Scene):
-        """The selected block's inputs; in a network, fed by the others, computed again only
-        when the network's input, target, dP or other blocks change (an edit of the selected
-        block keeps the dP that reached it, as the window shows one block at a time)."""
+        """The selected block's inputs; in a network, fed by the others."""
         if not scene.stacked:
             return scene.block_inputs()
-        key = (scene.x, scene.target, scene.dp, scene.below, scene.above)
-        if self._fed is None or any(a is not b for a, b in zip(self._fed[0], key)):
-            self._fed = (key, scene.network().compute(self.backend))
-        return scene.block_inputs(self._fed[1])
+        return scene.block_inputs(self.fed(scene))
+
+    def fed(self, scene: Scene | None = None):
+        """The network's computed :class:`.network.NetworkResults` (``scene``: the current one),
+        computed again when anything it depends on changes: the input, target, dP, the other
+        blocks and the selected block itself (an edit of the selected block changes the numbers
+        of every block above it, and so the dP that comes back into it). ValueError if it cannot work."""
+        scene = scene or self._scene
+        key = (scene.x, scene.target, scene.dp, scene.below, scene.above, scene.w, scene.b, scene.config)
+        for k, fed in self._fed:
+            if all(a is b or (isinstance(a, BlockConfig) and a == b) for a, b in zip(k, key)):
+                return fed
+        fed = scene.network().compute(self.backend)
+        self._fed = [(key, fed)] + self._fed[:CACHED_PIPELINES - 1]      # an undo finds its feed again
+        return fed
 
     def keep(self, pipeline: Pipeline) -> None:
         """Cache a computed pipeline (from :meth:`pipeline`, computed on any thread)."""

@@ -10,6 +10,8 @@ import dataclasses
 import gc
 import weakref
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -278,14 +280,21 @@ def test_a_network_scene_computes_its_selected_block_fed_by_the_others():
     from convviz.core.network import Block
     rng = np.random.default_rng(8)
     first = Block(rng.standard_normal((2, 1, 3, 3)).astype(np.float32), None, BlockConfig(padding=(1, 1), pool="none"))
-    last = Block(rng.standard_normal((1, 2, 3, 3)).astype(np.float32), np.zeros(1, np.float32), PLAIN)
-    scene = Scene(rng.standard_normal((1, 1, 6, 6)).astype(np.float32), first.w).with_blocks((first, last), 0)
+    last = Block(rng.standard_normal((1, 2, 3, 3)).astype(np.float32), np.zeros(1, np.float32),
+                 replace(PLAIN, activation="tanh", loss="half_squared_error"))
+    scene = Scene(rng.standard_normal((1, 1, 6, 6)).astype(np.float32), first.w,
+                  target=np.full((1, 1, 4, 4), 0.5, np.float32)).with_blocks((first, last), 0)
     s = Session(scene, "numpy")
     r = s.compute().results
     net = scene.network().compute("numpy")              # the network's own computation
     np.testing.assert_allclose(r.dz, net.blocks[0].dz, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(r.dw, net.blocks[0].dw, rtol=1e-5, atol=1e-6)
     s.edit("activation", config={"activation": "tanh"})
-    assert s.compute().results.recomputed == ["activation", "pool", "backward"]   # the feed is kept
+    after = s.compute().results
+    assert after.recomputed == ["activation", "pool", "backward"]      # block 1's input is kept
+    truth = s.scene.network().compute("numpy")          # block 2 above was computed again: dP¹ is true
+    assert not np.allclose(truth.blocks[0].dp, net.blocks[0].dp)
+    np.testing.assert_allclose(after.dp, truth.blocks[0].dp, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(after.dw, truth.blocks[0].dw, rtol=1e-5, atol=1e-6)
     s.undo()
     assert s.scene == scene and s.pipeline().results is r
