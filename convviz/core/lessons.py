@@ -223,20 +223,22 @@ def two_layers_learn_edges() -> Scene:
 
 
 def delta_chain() -> Scene:
-    x = _x(np.array([[0, 1, 2, 1, 0, 0], [1, 2, 3, 2, 1, 0], [2, 3, 4, 3, 2, 1],
-                     [1, 2, 3, 2, 1, 0], [0, 1, 2, 1, 0, 0], [0, 0, 1, 0, 0, 0]], np.float32) / 4)
+    # x[i, j] = ((3i + 5j) mod 7) / 4: diagonal stripes whose every 2×2 pooling window of A¹
+    # has one clear maximum (no ties), so nudging any cell moves the loss by the gradient's amount
+    x = _x((np.add.outer(3 * np.arange(6), 5 * np.arange(6)) % 7).astype(np.float32) / 4)
     w1 = np.array([[[[0, 1, 0], [1, -4, 1], [0, 1, 0]]], [[[1, 0, -1], [1, 0, -1], [1, 0, -1]]]], np.float32) / 2
     w2 = np.array([[[[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[0, 0, 1], [0, 1, 0], [1, 0, 0]]]], np.float32) / 2
     target = np.zeros((1, 1, 3, 3), np.float32)
     top = Block(w2, None, BlockConfig(padding=(1, 1), activation="tanh", pool="none", loss="half_squared_error"))
     return Scene(x, w1, target=target, above=(top,),
                  config=BlockConfig(padding=(1, 1), activation="sigmoid", pool="max", pool_kernel=(2, 2)),
-                 path="activation", title="The δ chain: δˡ = (δˡ⁺¹ ⋆ W′ˡ⁺¹) ⊙ σ′(zˡ)",
+                 path="delta-chain", title="The δ chain: δˡ = (δˡ⁺¹ ⋆ W′ˡ⁺¹) ⊙ σ′(zˡ)",
                  text="Two blocks: block 1 (two filters, sigmoid, 2×2 max pooling) feeds block 2 (tanh), and the "
                       "loss is ½‖P² − T‖². Going back, block 2's δ² = dZ² becomes dX² = δ² ⋆ W′² (W′: W rotated "
                       "180°), which is block 1's dP¹; max pooling hands each cell to its window's maximum, and "
                       "the σ′ gate makes δ¹ = pool′(δ² ⋆ W′²) ⊙ σ′(z¹): the chain of deltas δˡ = (δˡ⁺¹ ⋆ W′ˡ⁺¹) ⊙ "
-                      "σ′(zˡ). This view shows block 1's gate, fed the gradient that comes back from block 2.")
+                      "σ′(zˡ). Step through the δ chain path from the loss down; choose block 1 in the layer strip to see "
+                      "its gate on the Activation path, fed the gradient that comes back from block 2.")
 
 
 LESSONS = {

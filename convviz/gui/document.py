@@ -257,7 +257,7 @@ class Document(QtCore.QObject):
             return False
         if cached is not None and cached.up_to_date:     # a recent scene (an undo): nothing to compute
             self.session.keep(cached)
-            self.shown, self.model, self.message = cached, StepModel(cached), ""
+            self.shown, self.model, self.message = cached, StepModel(cached, self._chain()), ""
             self._show_results()
             return True
         if self.goes_async():
@@ -268,7 +268,7 @@ class Document(QtCore.QObject):
         t0 = time.perf_counter()
         try:
             shown = self.session.compute()
-            self.shown, self.model, self.message = shown, StepModel(shown), ""
+            self.shown, self.model, self.message = shown, StepModel(shown, self._chain()), ""
             ok = True
         except ValueError as exc:
             self.message = str(exc)
@@ -277,10 +277,16 @@ class Document(QtCore.QObject):
         self._show_results()
         return ok
 
+    def _chain(self):
+        """(network, its results) of a network scene, for the δ chain; None for one block."""
+        scene = self.session.scene
+        return (scene.network(), self.session.fed(scene)) if scene.stacked else None
+
     def _start_job(self) -> None:
         generation = self._running = self._generation
         try:
             job = self.session.pipeline()
+            chain = self._chain()
         except ValueError as exc:                        # a network whose blocks do not chain
             self._job_done.emit((generation, None, None, str(exc), 0.0))
             return
@@ -289,7 +295,7 @@ class Document(QtCore.QObject):
             t0 = time.perf_counter()
             try:
                 job.compute()
-                out = (generation, job, StepModel(job), "", time.perf_counter() - t0)
+                out = (generation, job, StepModel(job, chain), "", time.perf_counter() - t0)
             except ValueError as exc:
                 out = (generation, job, None, str(exc), time.perf_counter() - t0)
             except Exception as exc:      # never lose the request silently

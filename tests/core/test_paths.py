@@ -25,7 +25,8 @@ NOT_PATHS = {"common", "fold", "model", "registry", "roles"}
 def test_the_registry_lists_every_path_module_once():
     modules = {m.name for m in pkgutil.iter_modules(paths_package.__path__)} - NOT_PATHS
     assert {m.__name__.rsplit(".", 1)[1] for m in REGISTRY.values()} == modules
-    assert PATHS == ("forward", "pool", "activation", "db", "dw", "dx-gather", "dx-scatter", "im2col", "jacobian")
+    assert PATHS == ("forward", "pool", "activation", "db", "dw", "dx-gather", "dx-scatter", "im2col", "jacobian",
+                     "delta-chain")
     for name, module in REGISTRY.items():
         assert callable(module.build) and PATH_TITLES[name] == module.TITLE and module.TITLE
 

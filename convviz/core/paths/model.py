@@ -22,8 +22,11 @@ JACOBIAN_LIMIT = 4096          # entries of X (per sample) and of Z for the dens
 class StepModel:
     """Builds the paths of a pipeline's current results. Cheap: tensors only, no per-cell work."""
 
-    def __init__(self, pipeline: Pipeline):
+    def __init__(self, pipeline: Pipeline, chain: tuple | None = None):
+        """``chain``: (network, its NetworkResults) when the pipeline is one block of a network,
+        for the ``delta-chain`` path (else that path is the pipeline's block alone)."""
         self.pipeline = pipeline
+        self.chain = chain
         self.r = pipeline.compute()
         self.spec: ConvSpec = self.r.spec
         self._paths: dict[str, Path] = {}

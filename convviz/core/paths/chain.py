@@ -1,0 +1,49 @@
+"""The δ chain as a path: from the loss back through every block of the network.
+
+One stage per :class:`..delta_chain.ChainStep` (the loss; per block from the last down: the
+pooling's hand-back, the σ′ gate, what the kernel learns, dX handed down as the previous
+block's dP). Each stage names its layer, shows the formula and, in its one step, the
+formula with the numbers of one cell, that cell outlined. The numbers are the network's
+own (:meth:`..network.Network.compute`, the same engine); a one-block scene is a network of one.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..delta_chain import delta_chain
+from ..network import NetworkResults, single
+from .common import Path, Shown, Stage, Step
+from .roles import NCHW, QCMN, Role
+
+TITLE = "δ chain through the blocks"
+CHAIN = "chain"          # the kind of a chain tensor: hover links none (they belong to other blocks)
+
+
+def _role(name: str, kind: str) -> Role:
+    axes = QCMN if name.startswith("dW") else NCHW
+    return Role(name, axes, name[0] in "dδσ", f"{CHAIN} {kind}")
+
+
+def network_of(model):
+    """(network, results) of the model's chain, or a one-block network of its pipeline."""
+    if model.chain is not None:
+        return model.chain
+    t, r = model.pipeline.tensors, model.r
+    return single(t.x, t.w, t.b, model.config, t.target, t.dp), NetworkResults([t.x], [r], float(r.loss))
+
+
+def build(model) -> Path:
+    network, results = network_of(model)
+    stages = []
+    for st in delta_chain(network, results):
+        kind = st.layer if st.block is None else f"block {st.block + 1}"
+        shown = [Shown(_role(name, kind), np.asarray(a, np.float32)) for name, a in st.arrays.items()]
+        last = shown[-1]
+
+        def step(k, st=st, last=last):
+            value = float(last.data[st.cell])
+            return Step(k, last.role, st.cell, [], value, {last.role: [st.cell]}, st.numbers)
+
+        stages.append(Stage(f"{st.kind}-{kind}", st.title, f"Layer: {st.layer}.",
+                            st.formula, shown, 1, step))
+    return Path("delta-chain", TITLE, stages)
