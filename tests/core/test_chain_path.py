@@ -36,7 +36,7 @@ def test_the_lesson_opens_on_the_chain_whose_stages_name_their_layers():
     da, g = float(r.blocks[0].da[step.cell]), float((sig * (1 - sig))[step.cell])
     assert f"= {da:.4g} × {g:.4g} = " in step.formula
     assert step.value == pytest.approx(da * g, rel=1e-5)
-    assert step.highlights == {gate.tensors[-1].role: [step.cell]}
+    assert step.highlights == {s.role: [step.cell] for s in gate.tensors}      # dA, σ′(Z) and δ: one cell
 
 
 def test_every_blocks_numbers_on_the_path_are_pytorchs():

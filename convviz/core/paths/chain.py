@@ -38,11 +38,11 @@ def build(model) -> Path:
     for st in delta_chain(network, results):
         kind = st.layer if st.block is None else f"block {st.block + 1}"
         shown = [Shown(_role(name, kind), np.asarray(a, np.float32)) for name, a in st.arrays.items()]
-        last = shown[-1]
 
-        def step(k, st=st, last=last):
-            value = float(last.data[st.cell])
-            return Step(k, last.role, st.cell, [], value, {last.role: [st.cell]}, st.numbers)
+        def step(k, st=st, shown=shown):
+            last = shown[-1]             # the tensor the numbers write; the same cell of its peers lights too
+            lit = {s.role: [st.cell] for s in shown if s.data.shape == last.data.shape}
+            return Step(k, last.role, st.cell, [], float(last.data[st.cell]), lit, st.numbers)
 
         stages.append(Stage(f"{st.kind}-{kind}", st.title, f"Layer: {st.layer}.",
                             st.formula, shown, 1, step))
