@@ -225,6 +225,13 @@ class Document(QtCore.QObject):
         self.session.end_stroke(text, config=config, tensors=tensors)
         return self._ok
 
+    def replace(self, text: str, scene: Scene, record: bool = True) -> bool:
+        """Replace the whole scene (a block added, moved, chosen; a training run), undoable as
+        ``text`` unless ``record`` is False; inside a stroke the recorded step starts where the
+        stroke began. Returns False (and emits problem) when it cannot work."""
+        self.session.replace(text, scene, record)
+        return self._ok
+
     def set_scene(self, scene: Scene, record: bool = True) -> None:
         self.session.set_scene(scene, record)
 

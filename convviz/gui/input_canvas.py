@@ -27,6 +27,7 @@ class InputCanvas(TensorView):
         self.array: np.ndarray | None = None
         self.plane_index = (0, 0)
         self._painting = False
+        self.read_only = False            # shown, not painted: another block's tensor
         self.glw.viewport().installEventFilter(self)
         self.glw.setContextMenuPolicy(QtCore.Qt.NoContextMenu)     # the right button erases here
 
@@ -61,6 +62,9 @@ class InputCanvas(TensorView):
 
     def eventFilter(self, obj, ev):
         t = ev.type()
+        if self.read_only and t in (QtCore.QEvent.MouseButtonPress, QtCore.QEvent.MouseMove,
+                                    QtCore.QEvent.MouseButtonRelease):
+            return t != QtCore.QEvent.MouseMove           # the hover still reads the values
         if (t == QtCore.QEvent.MouseButtonPress and ev.button() == QtCore.Qt.LeftButton
                 and ev.modifiers() & QtCore.Qt.ControlModifier):
             cell = self.cell_at(self.glw.mapToScene(ev.position().toPoint()))

@@ -73,12 +73,24 @@ class InputPanel(QtWidgets.QGroupBox):
             g.addWidget(w, 4 + i // 2, (i % 2) * 2 + 1)
             w.valueChanged.connect(self._resize_input)
         g.addWidget(load, 6, 0, 1, 2)
+        self.load_button, self.clear_button, self.fill_button = load, clear, fill
+        self.whose = QtWidgets.QLabel(wordWrap=True, objectName="inputWhose")
+        self.whose.setStyleSheet("color: #6a1b9a; font-weight: bold;")
+        self.whose.hide()
+        g.addWidget(self.whose, 7, 0, 1, 4)
 
     # ------------------------------------------------------------ model -> panel
 
     def show_scene(self, plane: tuple[int, int]) -> None:
-        """Show the input's shape and what the canvas paints, in plane ``plane`` (n, c)."""
-        x = self.doc.scene.x
+        """Show the input's shape and what the canvas paints, in plane ``plane`` (n, c).
+
+        Block 1 reads the network's input, which the panel edits; a later block reads the block
+        before it's P, shown read-only. Only the last block has the loss's target and dP."""
+        scene = self.doc.scene
+        x = self.shown_x()
+        first = scene.selected == 0
+        for w in (self.size_h, self.size_w, self.channels, self.batch, self.input_preset, self.load_button):
+            w.setEnabled(first)
         for spin, n in ((self.size_h, x.shape[2]), (self.size_w, x.shape[3]), (self.channels, x.shape[1]),
                         (self.batch, x.shape[0])):
             show_number(spin, n)                  # no signal, and never clamped
@@ -88,18 +100,39 @@ class InputPanel(QtWidgets.QGroupBox):
     def refresh(self) -> None:
         t, r = self.doc.scene, self.doc.results
         name, role = PAINTED[self.paint_on.currentText()]
+        k = t.selected
         if name == "x":
-            arr = t.x
-        elif name == "target":
+            arr = self.shown_x()
+            read_only = k > 0
+            why = (f"X of block {k + 1} is P of block {k}: shown, not painted (select block 1 to edit "
+                   f"the network's input)")
+        else:
+            read_only = bool(t.above)
+            why = (f"block {k + 1} is fed its dP by block {k + 2}: the loss's target and dP belong to the "
+                   f"last block, block {len(t.blocks())}")
+        self.canvas.read_only = read_only
+        for w in (self.clear_button, self.fill_button):
+            w.setEnabled(not read_only)
+        self.whose.setText(why if read_only else "")
+        self.whose.setVisible(read_only)
+        if name == "target":
             arr = t.target if t.target is not None and r.p is not None and t.target.shape == r.p.shape else (
                 np.zeros_like(r.p) if r.p is not None else None)
-        else:
+        elif name == "dp":
             arr = t.dp if t.dp is not None and r.p is not None and t.dp.shape == r.p.shape else r.dp
         if arr is None:
             return
         self.canvas.role = role
         self.canvas.plane_index = self.plane
-        self.canvas.set_array(name, np.asarray(arr, np.float32), f"{role.name} {'×'.join(map(str, arr.shape))}")
+        label = f"{role.name}{'¹²³⁴'[k] if t.stacked else ''} {'×'.join(map(str, arr.shape))}"
+        self.canvas.set_array(name, np.asarray(arr, np.float32), label + (" (read-only)" if read_only else ""))
+
+    def shown_x(self):
+        """The selected block's input: the network's X for block 1, else what the block below gives."""
+        scene, shown = self.doc.scene, self.doc.shown
+        if scene.selected == 0 or shown is None:
+            return scene.x
+        return shown.tensors.x
 
     # ------------------------------------------------------------ panel -> model
 

@@ -16,6 +16,7 @@ from .export_actions import ExportActions
 from .hover import Hover
 from .keys import ClassroomKeys, guard_wheel
 from .menus import Menus
+from .network_dock import NetworkDock
 from .path_bar import PathBar
 from .player import StepPlayer
 from .scene_files import SceneFiles, dropped_kind
@@ -36,6 +37,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.busy = BusyStatus(doc, self.statusBar(), self)
         self.editors = EditorsDock(doc, self._edit, self.show_problem, self)
         self.addDockWidget(QtCore.Qt.LeftDockWidgetArea, self.editors)
+        self.network = NetworkDock(doc, self.show_problem, self)
+        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.network)
         self._build_centre()
         self.hover = Hover(doc, self.stage, self._hover_message)
         self.files = SceneFiles(self, doc, settings, self.busy.computing)
