@@ -157,15 +157,20 @@ class TrainingPanel(QtWidgets.QGroupBox):
             self.trainer = Trainer(self._start.network(), self.settings(), self.doc.backend)
         return self.trainer
 
-    def _advance(self) -> bool:
-        """One step; False (and the problem shown) when it cannot go on."""
+    def _advance(self) -> str:
+        """One step; the problem when it cannot go on, else ''."""
         try:
             self._trainer().step()
         except ValueError as exc:
-            self._problem(str(exc))
-            return False
+            return str(exc)
         self.show_progress()
-        return True
+        return ""
+
+    def _stopped(self, message: str) -> None:
+        """Show why training stopped, in the panel and where the window shows problems."""
+        self.status.setText(f"⚠ stopped: {message}")
+        self.status.setStyleSheet("color: #b00020; font-weight: bold;")
+        self._problem(message)
 
     def show_progress(self) -> None:
         t = self.trainer
@@ -173,6 +178,7 @@ class TrainingPanel(QtWidgets.QGroupBox):
         ok = h > 0
         self.curve.setData(np.arange(len(h))[ok], h[ok])
         self.status.setText(f"step {t.steps_done} · loss {h[-1]:.4g}")
+        self.status.setStyleSheet("")
         self.show_kernels([b.w for b in t.network.blocks])
 
     def _hand_over(self, text: str, record: bool) -> None:
@@ -190,7 +196,10 @@ class TrainingPanel(QtWidgets.QGroupBox):
         """One descent step: one undo step."""
         if self.running:
             return
-        if self._advance():
+        problem = self._advance()
+        if problem:
+            self._stopped(problem)
+        else:
             self._hand_over("descent step", True)
 
     def _run_toggled(self, on: bool) -> None:
@@ -207,8 +216,10 @@ class TrainingPanel(QtWidgets.QGroupBox):
             self._end_run()
 
     def _tick(self) -> None:
-        if not self._advance():
-            self.run_button.setChecked(False)
+        problem = self._advance()
+        if problem:
+            self.run_button.setChecked(False)            # ends the run: what it learnt is one undo step
+            self._stopped(problem)
             return
         self._run_steps += 1
         if time.perf_counter() - self._last_preview >= PREVIEW_SECONDS:
