@@ -38,7 +38,8 @@ def step_model(scene, backend: str | None = None):
 
     pipeline = scene.pipeline(backend)
     pipeline.compute()
-    return StepModel(pipeline)
+    network = scene.network() if scene.stacked else None        # the δ chain runs through every block
+    return StepModel(pipeline, None if network is None else (network, network.compute(backend)))
 
 
 def render_path(model, path: str, out, fmt: str = "png", width: int | None = None, positions=None,

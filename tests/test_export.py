@@ -113,3 +113,14 @@ def test_the_export_command_exits_0_through_the_interpreters_own_teardown(tmp_pa
     # the dw path of this lesson has 18 positions: the 9 taps of a 3×3 kernel shifted, then as a correlation
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == (["dw.gif"] if fmt == "gif" else [f"dw-{i:04d}.svg" for i in range(18)])
+
+
+def test_the_delta_chain_of_a_network_exports_a_frame_per_step_through_every_block(tmp_path, cl_engine):
+    lesson = Path(__file__).resolve().parents[1] / "resources" / "lessons" / "004-delta-chain.json"
+    out = tmp_path / "chain"
+    r = run(lesson, "--path", "delta-chain", "--out", out, "--format", "svg", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    frames = sorted(out.glob("delta-chain-*.svg"))
+    assert len(frames) == 8                          # the loss, then 3 steps of block 2 and 4 of block 1
+    texts = [f.read_text() for f in frames]
+    assert "dP² 1×1×3×3" in texts[0] and "dX² 1×2×3×3" in texts[3] and "dA¹ 1×2×6×6" in texts[4]

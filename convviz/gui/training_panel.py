@@ -23,12 +23,16 @@ PREVIEW_SECONDS = 0.25          # how often a run hands its network to the windo
 
 
 def kernel_mosaic(w: np.ndarray) -> np.ndarray:
-    """W (Cout, Cin, kh, kw) as one plane: filters side by side, input channels stacked, NaN gaps."""
+    """W (Cout, Cin, kh, kw) as one plane of tiles W[q, c], q-major, in a near-square grid with
+    NaN gaps: four 3×3 filters read as a 2×2 grid rather than a strip too thin to see."""
     q, c, kh, kw = w.shape
-    out = np.full((c * (kh + 1) - 1, q * (kw + 1) - 1), np.nan, np.float32)
-    for i in range(q):
-        for j in range(c):
-            out[j * (kh + 1):j * (kh + 1) + kh, i * (kw + 1):i * (kw + 1) + kw] = w[i, j]
+    tiles = [w[i, j] for i in range(q) for j in range(c)]
+    cols = int(np.ceil(np.sqrt(len(tiles))))
+    rows = int(np.ceil(len(tiles) / cols))
+    out = np.full((rows * (kh + 1) - 1, cols * (kw + 1) - 1), np.nan, np.float32)
+    for t, tile in enumerate(tiles):
+        r, k = divmod(t, cols)
+        out[r * (kh + 1):r * (kh + 1) + kh, k * (kw + 1):k * (kw + 1) + kw] = tile
     return out[None, None]
 
 
@@ -85,7 +89,7 @@ class TrainingPanel(QtWidgets.QGroupBox):
         self.curve_plot.setLabel("bottom", "step")
         self.curve = self.curve_plot.plot([], [], pen=pg.mkPen((200, 40, 40), width=2))
         g.addWidget(self.curve_plot, 2, 0, 1, 6)
-        self.kernels = QtWidgets.QHBoxLayout()
+        self.kernels = QtWidgets.QGridLayout()
         self.kernel_views: list[TensorView] = []
         g.addLayout(self.kernels, 3, 0, 1, 6)
         self.timer = QtCore.QTimer(self, interval=0)
@@ -113,15 +117,16 @@ class TrainingPanel(QtWidgets.QGroupBox):
         while len(self.kernel_views) < len(ws):
             v = TensorView(roles.W)
             v.setFixedHeight(170)
+            v.setToolTip("the kernel as tiles W[q, c], filter by filter, as it learns")
             v.show_values = True
-            self.kernels.addWidget(v)
+            self.kernels.addWidget(v, len(self.kernel_views) // 2, len(self.kernel_views) % 2)
             self.kernel_views.append(v)
         for k, v in enumerate(self.kernel_views):
             v.setVisible(k < len(ws))
             if k < len(ws):
                 w = ws[k]
-                v.set_tensor(roles.W, kernel_mosaic(w), f"W{'¹²³⁴'[k]} {'×'.join(map(str, w.shape))}", (0, 0),
-                             True, float(np.abs(w).max(initial=0)) or 1.0)
+                label = f"W{'¹²³⁴'[k]} {'×'.join(map(str, w.shape))}"
+                v.set_tensor(roles.W, kernel_mosaic(w), label, (0, 0), True, float(np.abs(w).max(initial=0)) or 1.0)
 
     # ------------------------------------------------------------ settings
 

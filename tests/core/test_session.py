@@ -298,3 +298,22 @@ def test_a_network_scene_computes_its_selected_block_fed_by_the_others():
     np.testing.assert_allclose(after.dw, truth.blocks[0].dw, rtol=1e-5, atol=1e-6)
     s.undo()
     assert s.scene == scene and s.pipeline().results is r
+
+
+def test_replace_records_a_whole_scene_and_inside_a_stroke_one_step_from_where_it_began():
+    from convviz.core import lessons
+    from convviz.core.stack_edits import add_block
+    scene = lessons.delta_chain()
+    s = Session(scene, "numpy")
+    s.replace("add block", add_block(s.scene))
+    assert len(s.scene.blocks()) == 3 and s.history.undo_text() == "add block"
+    s.undo()
+    assert s.scene == scene
+    s.begin_stroke()
+    for k in (1, 0, 1):
+        s.replace("select", s.scene.select(k), record=False)
+    assert s.history.count == 1                                   # previews are not steps
+    s.replace("train 3 steps", s.scene.select(0))
+    assert s.history.count == 1 and s.history.undo_text() == "train 3 steps" and not s.in_stroke
+    s.undo()
+    assert s.scene == scene
