@@ -38,7 +38,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editors = EditorsDock(doc, self._edit, self.show_problem, self)
         self.addDockWidget(QtCore.Qt.LeftDockWidgetArea, self.editors)
         self.network = NetworkDock(doc, self.show_problem, self)
-        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.network)
+        self.addDockWidget(QtCore.Qt.LeftDockWidgetArea, self.network)
+        self.tabifyDockWidget(self.editors, self.network)       # the stage keeps its width
+        self.setTabPosition(QtCore.Qt.LeftDockWidgetArea, QtWidgets.QTabWidget.North)
+        self.editors.raise_()
         self._build_centre()
         self.hover = Hover(doc, self.stage, self._hover_message)
         self.files = SceneFiles(self, doc, settings, self.busy.computing)
@@ -81,6 +84,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stage.set_lesson(scene.title, scene.text)      # a file's words are plain text
         self.setWindowTitle(f"convviz — {scene.title}" if scene.title else "convviz")
         self.editors.show_scene(self.stage.plane)
+        n = len(scene.blocks())
+        self.editors.setWindowTitle(f"Editors: block {scene.selected + 1} of {n}" if n > 1 else "Editors")
         self._scales = None
         self.busy.backend.setText(f"{describe(self.doc.backend)} · last recompute "
                                   f"{self.doc.last_seconds * 1e3:.1f} ms")

@@ -4,12 +4,27 @@ crash; the changes are undoable; block 2's input is shown read-only as block 1's
 from __future__ import annotations
 
 import numpy as np
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from convviz.core import lessons
 from convviz.core.scene import Scene
 from tests.core.test_network import fixture_cases
 from tests.gui.conftest import cell_point
+
+
+def shown(window):
+    """The Network dock, its tab brought to the front as a person does."""
+    window.network.raise_()
+    QtWidgets.QApplication.processEvents()
+    assert not window.network.visibleRegion().isEmpty() and window.editors.visibleRegion().isEmpty()
+    return window.network
+
+
+def shown_editors(window):
+    window.editors.raise_()
+    QtWidgets.QApplication.processEvents()
+    assert not window.editors.visibleRegion().isEmpty()
+    return window.editors
 
 
 def click(qtbot, button):
@@ -31,7 +46,7 @@ def open_fixture(window, index=None, blocks=None):
 
 def test_clicking_a_block_shows_that_blocks_numbers_which_are_pytorchs(window, qtbot):
     net, want = open_fixture(window, blocks=3)
-    strip = window.network.layers
+    strip = shown(window).layers
     assert [b.isVisible() for b in strip.buttons] == [k < len(net.blocks) for k in range(4)]
     for k in range(len(net.blocks) - 1, -1, -1):
         click(qtbot, strip.buttons[k])
@@ -45,7 +60,7 @@ def test_clicking_a_block_shows_that_blocks_numbers_which_are_pytorchs(window, q
 def test_adding_a_block_passes_its_input_through_and_undo_takes_it_back(window, qtbot):
     net, want = open_fixture(window, blocks=2)
     n = len(net.blocks)
-    strip = window.network.layers
+    strip = shown(window).layers
     click(qtbot, strip.buttons[n - 1])
     click(qtbot, strip.add_button)
     scene = window.doc.scene
@@ -64,7 +79,7 @@ def test_adding_a_block_passes_its_input_through_and_undo_takes_it_back(window, 
 
 def test_a_stack_that_does_not_chain_is_named_on_its_block_and_undo_mends_it(window, qtbot):
     assert window.files.open_lesson(lessons.lessons_dir() / "004-delta-chain.json")
-    strip = window.network.layers
+    strip = shown(window).layers
     click(qtbot, strip.buttons[1])
     click(qtbot, strip.left_button)                            # block 2 (reads 2 channels) first: X has 1
     assert window.doc.scene.selected == 0 and window.doc.session.history.undo_text() == "move block"
@@ -83,8 +98,9 @@ def test_a_stack_that_does_not_chain_is_named_on_its_block_and_undo_mends_it(win
 
 def test_block_2_shows_its_input_read_only_and_an_edit_of_block_1_is_felt_above(window, qtbot):
     assert window.files.open_lesson(lessons.lessons_dir() / "004-delta-chain.json")
-    strip, panel = window.network.layers, window.editors.input
+    strip, panel = shown(window).layers, window.editors.input
     click(qtbot, strip.buttons[1])
+    assert shown_editors(window).windowTitle() == "Editors: block 2 of 2"
     net = window.doc.scene.network()
     x = net.x.astype(np.float64)
     p1 = net.compute("numpy").blocks[0].p                    # block 1's P
@@ -94,7 +110,8 @@ def test_block_2_shows_its_input_read_only_and_an_edit_of_block_1_is_felt_above(
     vp = panel.canvas.glw.viewport()
     qtbot.mouseClick(vp, QtCore.Qt.LeftButton, pos=cell_point(panel.canvas, 1, 1))
     np.testing.assert_array_equal(window.doc.scene.x, x.astype(np.float32))     # nothing painted
-    click(qtbot, strip.buttons[0])
+    click(qtbot, shown(window).layers.buttons[0])
+    shown_editors(window)
     assert not panel.canvas.read_only and panel.size_h.isEnabled()
     dp_before = window.doc.results.dp.copy()
     panel.brush.setValue(3.0)

@@ -14,7 +14,7 @@ from convviz.core.scene import Scene
 from convviz.core.training import Training
 from convviz.gui.training_panel import kernel_mosaic
 from tests.gui.conftest import choose, type_into
-from tests.gui.test_layer_strip import click, open_fixture, undo
+from tests.gui.test_layer_strip import click, open_fixture, shown, undo
 
 LINEAR = BlockConfig(padding=0, activation="identity", pool="none", loss="half_squared_error")
 
@@ -32,7 +32,7 @@ def w_of(window) -> float:
 @pytest.mark.qt_log_ignore("This plugin does not support")     # the offscreen platform on a popup
 def test_descent_steps_follow_plain_and_momentum_sgd_by_hand(window, qtbot):
     window.doc.set_scene(one_weight_scene())
-    tp = window.network.training
+    tp = shown(window).training
     assert tp.lr.value() == pytest.approx(0.1)
     click(qtbot, tp.step_button)
     assert w_of(window) == pytest.approx(0.9, rel=1e-6)                 # 0.5 + 0.1·4
@@ -56,7 +56,7 @@ def test_descent_steps_follow_plain_and_momentum_sgd_by_hand(window, qtbot):
 
 def test_a_run_until_paused_is_one_undo_step_and_finds_the_minimum(window, qtbot):
     window.doc.set_scene(one_weight_scene(0.1, 0.5))
-    tp = window.network.training
+    tp = shown(window).training
     before = window.doc.session.history.count
     click(qtbot, tp.run_button)
     assert tp.run_button.text() == "pause" and not tp.step_button.isEnabled()
@@ -76,7 +76,7 @@ def test_a_run_until_paused_is_one_undo_step_and_finds_the_minimum(window, qtbot
 
 def test_a_diverging_run_stops_and_says_to_lower_the_learning_rate(window, qtbot):
     window.doc.set_scene(one_weight_scene(2.0))                        # w ← w − 2·2·(2w − 3): grows ×7
-    tp = window.network.training
+    tp = shown(window).training
     click(qtbot, tp.run_button)
     qtbot.waitUntil(lambda: not tp.running, timeout=20000)
     assert "lower the learning rate (now 2)" in window.editors.problem_label.text()
@@ -87,7 +87,7 @@ def test_a_diverging_run_stops_and_says_to_lower_the_learning_rate(window, qtbot
 @pytest.mark.qt_log_ignore("This plugin does not support")
 def test_the_nudge_check_moves_the_loss_by_pytorchs_gradient_times_epsilon(window, qtbot):
     net, want = open_fixture(window, blocks=2)
-    panel = window.network.nudge
+    panel = shown(window).nudge
     type_into(qtbot, panel.block, "2")
     choose(qtbot, panel.tensor, 1)                                      # W
     type_into(qtbot, panel.eps, "0.0001")
