@@ -237,8 +237,8 @@ def delta_chain() -> Scene:
                       "loss is ½‖P² − T‖². Going back, block 2's δ² = dZ² becomes dX² = δ² ⋆ W′² (W′: W rotated "
                       "180°), which is block 1's dP¹; max pooling hands each cell to its window's maximum, and "
                       "the σ′ gate makes δ¹ = pool′(δ² ⋆ W′²) ⊙ σ′(z¹): the chain of deltas δˡ = (δˡ⁺¹ ⋆ W′ˡ⁺¹) ⊙ "
-                      "σ′(zˡ). Step through the δ chain path from the loss down; choose block 1 in the layer strip to see "
-                      "its gate on the Activation path, fed the gradient that comes back from block 2.")
+                      "σ′(zˡ). Step through the δ chain path from the loss down; choose block 1 in the layer "
+                      "strip to see its gate on the Activation path, fed the gradient that comes back from block 2.")
 
 
 LESSONS = {

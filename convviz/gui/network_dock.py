@@ -19,6 +19,7 @@ class NetworkDock(QtWidgets.QDockWidget):
         self.layers = LayerStrip(doc, problem)
         self.training = TrainingPanel(doc, problem)
         self.nudge = NudgePanel(doc)
+        self.training.kernel_picked.connect(lambda k, cell: self.nudge.pick(k, "w", cell))
         for w in (self.layers, self.training, self.nudge):
             col.addWidget(w)
         col.addStretch(1)

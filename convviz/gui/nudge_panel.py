@@ -52,6 +52,13 @@ class NudgePanel(QtWidgets.QGroupBox):
         n = len(self.doc.scene.blocks())
         self.block.setMaximum(n)
 
+    def pick(self, block: int, tensor: str, cell) -> dict | None:
+        """Choose block ``block`` (from 0), tensor "x", "w" or "b" and ``cell``, then nudge it."""
+        self.block.setValue(block + 1)
+        self.tensor.setCurrentIndex(list(TENSORS.values()).index(tensor))
+        self.cell.setText(",".join(str(int(i)) for i in cell))
+        return self.check()
+
     def check(self) -> dict | None:
         """Nudge the chosen cell; shows and returns what :func:`nudge` gives (None on bad input)."""
         scene = self.doc.scene

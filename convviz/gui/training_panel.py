@@ -36,17 +36,37 @@ def kernel_mosaic(w: np.ndarray) -> np.ndarray:
     return out[None, None]
 
 
+def mosaic_cell(shape, y: int, x: int) -> tuple | None:
+    """The kernel cell (q, c, m, n) that cell (y, x) of :func:`kernel_mosaic` shows; None for a gap."""
+    q, c, kh, kw = shape
+    cols = int(np.ceil(np.sqrt(q * c)))
+    r, m = divmod(int(y), kh + 1)
+    k, n = divmod(int(x), kw + 1)
+    t = r * cols + k
+    if m == kh or n == kw or k >= cols or t >= q * c:
+        return None
+    return divmod(t, c) + (m, n)
+
+
+def _equal(a, b) -> bool:
+    return a is b or (a is not None and b is not None and a.shape == b.shape and np.array_equal(a, b))
+
+
 def same_network(a, b) -> bool:
-    """The two scenes hold the very same network (the path or step shown may differ)."""
+    """The two scenes hold the same network, whichever block is selected and whatever is shown
+    (the session keeps copies of a scene's arrays, so values are compared, not objects)."""
     if a is None or b is None:
         return False
-    same = ("x", "w", "b", "target", "dp")
-    return (all(getattr(a, k) is getattr(b, k) for k in same) and a.config == b.config
-            and a.below == b.below and a.above == b.above)
+    blocks_a, blocks_b = a.blocks(), b.blocks()
+    return (len(blocks_a) == len(blocks_b) and all(_equal(getattr(a, k), getattr(b, k)) for k in ("x", "target", "dp"))
+            and all(p.config == q.config and _equal(p.w, q.w) and _equal(p.b, q.b) for p, q in zip(blocks_a, blocks_b)))
 
 
 class TrainingPanel(QtWidgets.QGroupBox):
-    """``problem(message)`` shows a message where the person looks."""
+    """``problem(message)`` shows a message where the person looks; ``kernel_picked(block, cell)``
+    when a kernel cell is clicked (block from 0, cell (q, c, m, n))."""
+
+    kernel_picked = QtCore.Signal(int, tuple)
 
     def __init__(self, doc: Document, problem, parent=None):
         super().__init__("Training", parent)
@@ -117,7 +137,8 @@ class TrainingPanel(QtWidgets.QGroupBox):
         while len(self.kernel_views) < len(ws):
             v = TensorView(roles.W)
             v.setFixedHeight(170)
-            v.setToolTip("the kernel as tiles W[q, c], filter by filter, as it learns")
+            v.setToolTip("the kernel as tiles W[q, c], filter by filter, as it learns; click a cell to nudge it")
+            v.clicked.connect(lambda cell, k=len(self.kernel_views): self._kernel_clicked(k, cell))
             v.show_values = True
             self.kernels.addWidget(v, len(self.kernel_views) // 2, len(self.kernel_views) % 2)
             self.kernel_views.append(v)
@@ -127,6 +148,13 @@ class TrainingPanel(QtWidgets.QGroupBox):
                 w = ws[k]
                 label = f"W{'¹²³⁴'[k]} {'×'.join(map(str, w.shape))}"
                 v.set_tensor(roles.W, kernel_mosaic(w), label, (0, 0), True, float(np.abs(w).max(initial=0)) or 1.0)
+
+    def _kernel_clicked(self, k: int, cell) -> None:
+        blocks = self.doc.scene.blocks()
+        if k < len(blocks):
+            picked = mosaic_cell(blocks[k].w.shape, cell[-2], cell[-1])
+            if picked is not None:
+                self.kernel_picked.emit(k, picked)
 
     # ------------------------------------------------------------ settings
 

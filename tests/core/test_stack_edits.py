@@ -34,4 +34,5 @@ def test_moving_and_removing_keep_the_loss_on_the_last_block():
     full = add_block(add_block(s))
     with pytest.raises(ValueError, match="at most 4 blocks"):
         add_block(full)
-    assert describe(s.blocks()[0], ((1, 1, 6, 6), (1, 2, 3, 3))) == "conv 3×3 → sigmoid → max 2×2\n1×1×6×6 → 1×2×3×3"
+    text = describe(s.blocks()[0], ((1, 1, 6, 6), (1, 2, 3, 3)))
+    assert text == "conv 3×3 → sigmoid → max 2×2\n1×1×6×6 → 1×2×3×3"

@@ -12,8 +12,8 @@ from convviz.core.network import single
 from convviz.core.pipeline import BlockConfig
 from convviz.core.scene import Scene
 from convviz.core.training import Training
-from convviz.gui.training_panel import kernel_mosaic
-from tests.gui.conftest import choose, type_into
+from convviz.gui.training_panel import kernel_mosaic, mosaic_cell
+from tests.gui.conftest import cell_point, choose, type_into
 from tests.gui.test_layer_strip import click, open_fixture, shown, undo
 
 LINEAR = BlockConfig(padding=0, activation="identity", pool="none", loss="half_squared_error")
@@ -118,3 +118,49 @@ def test_copy_as_pytorch_exports_the_whole_network_and_its_training_loop(window,
     assert all(f"def block{k}(x):" in code for k in (1, 2, 3))
     assert "optimizer = torch.optim.SGD(params" in code and "optimizer.step()" in code
     compile(code, "<clipboard>", "exec")
+
+
+def test_every_kernel_cell_is_where_the_mosaic_draws_it():
+    w = np.arange(5 * 2 * 3 * 2, dtype=np.float32).reshape(5, 2, 3, 2)
+    m = kernel_mosaic(w)[0, 0]
+    seen = {}
+    for y in range(m.shape[0]):
+        for x in range(m.shape[1]):
+            cell = mosaic_cell(w.shape, y, x)
+            assert (cell is None) == np.isnan(m[y, x])
+            if cell is not None:
+                assert m[y, x] == w[cell]
+                seen[cell] = True
+    assert len(seen) == w.size
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")
+def test_clicking_a_kernel_cell_nudges_it(window, qtbot):
+    net, want = open_fixture(window, blocks=2)
+    tp = shown(window).training
+    w = net.blocks[0].w
+    dw = want["0.dw"]
+    cell = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(dw)), dw.shape))
+    q, c, m, n = cell
+    cols = int(np.ceil(np.sqrt(w.shape[0] * w.shape[1])))
+    r, k = divmod(q * w.shape[1] + c, cols)
+    view = tp.kernel_views[0]
+    qtbot.mouseClick(view.glw.viewport(), QtCore.Qt.LeftButton,
+                     pos=cell_point(view, r * (w.shape[2] + 1) + m, k * (w.shape[3] + 1) + n))
+    panel = window.network.nudge
+    assert panel.block.value() == 1 and panel.tensor.currentText().startswith("W")
+    assert panel.cell.text() == ",".join(map(str, cell))
+    assert panel.last["gradient"] == pytest.approx(float(dw[cell]), rel=1e-4, abs=1e-6)
+    assert panel.last["delta_loss"] == pytest.approx(panel.last["predicted"], rel=5e-2, abs=1e-8)
+
+
+def test_choosing_another_block_keeps_the_curve_and_an_edit_starts_a_new_one(window, qtbot):
+    open_fixture(window, blocks=2)
+    net = shown(window)
+    click(qtbot, net.training.step_button)
+    click(qtbot, net.training.step_button)
+    assert len(net.training.curve.yData) == 3
+    click(qtbot, net.layers.buttons[1])
+    assert len(net.training.curve.yData) == 3 and net.training.trainer.steps_done == 2
+    click(qtbot, net.layers.add_button)                  # another network: another curve
+    assert net.training.trainer is None and net.training.curve.yData is None
