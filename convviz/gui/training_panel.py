@@ -72,7 +72,6 @@ class TrainingPanel(QtWidgets.QGroupBox):
         super().__init__("Training", parent)
         self.doc, self._problem = doc, problem
         self.trainer: Trainer | None = None
-        self._start = None                # the scene the trainer started from
         self._mine = None                 # the last scene this panel handed the document
         self._run_steps = 0
         self._handing = False
@@ -128,7 +127,7 @@ class TrainingPanel(QtWidgets.QGroupBox):
         self.method.setCurrentIndex(1 if t.momentum else 0)
         self.mu.setEnabled(bool(t.momentum))
         if not same_network(scene, self._mine) and not self.running and not self._handing:
-            self.trainer, self._start = None, None
+            self.trainer = None
             self.curve.setData([], [])
             self.status.setText("loss —")
         self.show_kernels([b.w for b in scene.blocks()])
@@ -185,9 +184,8 @@ class TrainingPanel(QtWidgets.QGroupBox):
 
     def _trainer(self) -> Trainer:
         if self.trainer is None or not same_network(self.doc.scene, self._mine):
-            self._start = self.doc.scene
-            self._mine = self._start                # the trainer's network is this scene's until it steps
-            self.trainer = Trainer(self._start.network(), self.settings(), self.doc.backend)
+            self._mine = self.doc.scene             # the trainer's network is this scene's until it steps
+            self.trainer = Trainer(self._mine.network(), self.settings(), self.doc.backend)
         return self.trainer
 
     def _advance(self) -> str:
@@ -208,8 +206,10 @@ class TrainingPanel(QtWidgets.QGroupBox):
     def show_progress(self) -> None:
         t = self.trainer
         h = np.asarray(t.history, np.float64)
-        ok = h > 0
-        self.curve.setData(np.arange(len(h))[ok], h[ok])
+        positive = bool(np.all(h > 0))              # a loss that reaches 0 or below (a sum) is drawn linear
+        if positive != self.curve_plot.getPlotItem().ctrl.logYCheck.isChecked():
+            self.curve_plot.setLogMode(y=positive)
+        self.curve.setData(np.arange(len(h)), h)
         self.status.setText(f"step {t.steps_done} · loss {h[-1]:.4g}")
         self.status.setStyleSheet("")
         self.show_kernels([b.w for b in t.network.blocks])
@@ -220,7 +220,7 @@ class TrainingPanel(QtWidgets.QGroupBox):
             self.doc.begin_stroke()                  # the run's previews and its end are one undo step
         self._handing = True                         # the refresh this causes keeps the curve
         try:
-            self.doc.replace(text, self._start.with_network(self.trainer.network), record)
+            self.doc.replace(text, self.doc.scene.with_network(self.trainer.network), record)   # same block shown
         finally:
             self._handing = False
         self._mine = self.doc.scene

@@ -39,6 +39,7 @@ def test_descent_steps_follow_plain_and_momentum_sgd_by_hand(window, qtbot):
     assert window.doc.session.history.undo_text() == "descent step"
     ys = tp.curve.yData                                                 # the values, not their logs
     assert list(ys) == pytest.approx([2.0, 0.72], rel=1e-5)             # ½(1 − 3)², ½(1.8 − 3)²
+    assert tp.curve_plot.getPlotItem().ctrl.logYCheck.isChecked()             # losses above 0: a log scale
     undo(qtbot, window)
     assert w_of(window) == pytest.approx(0.5)
     choose(qtbot, tp.method, 1)                                          # momentum SGD
@@ -69,7 +70,8 @@ def test_a_run_until_paused_is_one_undo_step_and_finds_the_minimum(window, qtbot
     assert w_of(window) == pytest.approx(1.5, abs=1e-3)                 # P = 2w = 3: the loss's minimum
     h = tp.trainer.history
     assert len(h) == n + 1 and h[0] == pytest.approx(2.0)
-    np.testing.assert_array_equal(tp.curve.yData, [v for v in h if v > 0])   # a log scale leaves out L = 0
+    np.testing.assert_array_equal(tp.curve.yData, h)
+    assert not tp.curve_plot.getPlotItem().ctrl.logYCheck.isChecked()          # L reached 0: a linear scale
     undo(qtbot, window)
     assert w_of(window) == pytest.approx(0.5)
 
@@ -162,5 +164,7 @@ def test_choosing_another_block_keeps_the_curve_and_an_edit_starts_a_new_one(win
     assert len(net.training.curve.yData) == 3
     click(qtbot, net.layers.buttons[1])
     assert len(net.training.curve.yData) == 3 and net.training.trainer.steps_done == 2
+    click(qtbot, net.training.step_button)
+    assert window.doc.scene.selected == 1 and len(net.training.curve.yData) == 4     # block 2 stays shown
     click(qtbot, net.layers.add_button)                  # another network: another curve
     assert net.training.trainer is None and net.training.curve.yData is None
