@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import links
 from ..delta_chain import delta_chain
 from ..network import NetworkResults, single
 from .common import Path, Shown, Stage, Step
@@ -17,6 +18,16 @@ from .roles import NCHW, QCMN, Role
 
 TITLE = "δ chain through the blocks"
 CHAIN = "chain"          # the kind of a chain tensor: hover links none (they belong to other blocks)
+
+
+SAYS = {
+    "loss": "The chain starts at the loss: dP of the last block is ∂L/∂P, how much L changes with each output.",
+    "pool": "Back through the pooling: each dP cell goes to the A cells of its window (max pooling: to the "
+            "maximum alone).",
+    "gate": "The σ′ gate: δ = dA ⊙ σ′(Z), the gradient passes where the activation is steep.",
+    "kernel": "What this block's kernel learns: dW correlates the block's input with δ, db sums δ per filter.",
+    "handover": "δ ⋆ W′ goes down: the gradient of this block's input, which the block below receives as its dP.",
+}
 
 
 def _role(name: str, kind: str) -> Role:
@@ -42,8 +53,11 @@ def build(model) -> Path:
         def step(k, st=st, shown=shown):
             last = shown[-1]             # the tensor the numbers write; the same cell of its peers lights too
             lit = {s.role: [st.cell] for s in shown if s.data.shape == last.data.shape}
+            if st.kind == "pool":        # and the dP cells whose windows hold it
+                br = results.blocks[st.block]
+                lit[shown[0].role] = links.pool_targets(br.pool_spec, br.a.shape, br.p.shape, st.cell)
             return Step(k, last.role, st.cell, [], float(last.data[st.cell]), lit, st.numbers)
 
-        stages.append(Stage(f"{st.kind}-{kind}", st.title, f"Layer: {st.layer}.",
+        stages.append(Stage(f"{st.kind}-{kind}", st.title, f"Layer: {st.layer}. {SAYS[st.kind]}",
                             st.formula, shown, 1, step))
     return Path("delta-chain", TITLE, stages)
