@@ -77,3 +77,36 @@ def formula(lhs: str, subtotals: list[Subtotal], value: float, fmt, constant: fl
     if constant is not None:
         parts.append(f"[{constant_label}] {fmt(constant)}")
     return f"{lhs} = {' + '.join(parts) if parts else '0'} = {fmt(value)}"
+
+
+@dataclass(frozen=True)
+class Split:
+    """A step's sum split by channel or sample: the panels of the small multiples."""
+    role: object                   # the tensor whose cells the terms read (X_pad, dZ_pad, dZ)
+    axis: str
+    subtotals: list[Subtotal]
+    cells: dict[int, list[tuple]]  # key -> the role's cells its terms read
+
+    def plane(self, key: int, n: int) -> tuple[int, int]:
+        """The (n, c) plane of ``role`` that key's panel shows (a sample's panel: its first cell's channel)."""
+        first = self.cells[key][0] if self.cells[key] else (n, key)
+        return (key, first[1]) if self.axis == "n" else (first[0], key)
+
+
+def of_step(step) -> Split | None:
+    """The step's sum by channel or sample (``step.sum_over``), or None when it is no such sum."""
+    if getattr(step, "sum_over", None) is None or not len(step.terms):
+        return None
+    role, axis = step.sum_over
+    cells = step.highlights.get(role, [])
+    terms = step.terms
+    if hasattr(terms, "a") and hasattr(terms, "b"):                 # LazyTerms: the arrays are at hand
+        products = terms.a.astype(np.float64) * terms.b.astype(np.float64)
+    else:
+        products = [t.product for t in terms]
+    at = 0 if axis == "n" else 1
+    keys = [int(c[at]) for c in cells]
+    by_key: dict[int, list[tuple]] = {}
+    for k, c in zip(keys, cells):
+        by_key.setdefault(k, []).append(tuple(int(i) for i in c))
+    return Split(role, axis, by_index(keys, products, axis), by_key)

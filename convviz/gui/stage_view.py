@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..core.paths.roles import FLIPPED, KERNEL, Role
 from .legend import legend_html
+from .multiples import SmallMultiples
 from .tensorview import TensorView
 
 
@@ -101,6 +102,8 @@ class StageView(QtWidgets.QWidget):
         self.formula.setObjectName("formulaLine")
         self.formula.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         area.addWidget(self.formula)
+        self.multiples = SmallMultiples()          # one panel per channel or sample a sum runs over
+        area.addWidget(self.multiples)
         grid_host = QtWidgets.QWidget()            # takes the room small views leave: the text stays together
         grid_host.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Expanding)
         self.view_grid = QtWidgets.QGridLayout(grid_host)
@@ -194,6 +197,9 @@ class StageView(QtWidgets.QWidget):
             self.view_grid.addWidget(v, i // cols, i % cols)
             v.show()                    # after addWidget: reparenting hides a widget
         self._shown = shown
+        planes = {s.role: tuple(self.views[i].index[:2]) for i, s in enumerate(shown)}
+        self.multiples.show_step(step, shown, scales, follow, planes, values=values, colorblind=colorblind,
+                                 font_scale=self.font_scale)
         self.plane_ranges = plane_ranges(shown)
         self._stretch_grid(shown, cols)
         return step
