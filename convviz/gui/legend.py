@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .tensorview import HIGHLIGHT_PENS
+from .zero_marks import legend_line
 
 SYMBOLS = (
     ("X", "the input"), ("W", "the kernel (weights)"), ("Z", "X ⋆ W + b"), ("A", "σ(Z), the activation"),
@@ -21,4 +22,4 @@ def legend_html() -> str:
     """Two short lines: the symbols, then the box colours (each with a swatch of its colour)."""
     symbols = " · ".join(f"<b>{s}</b> {meaning}" for s, meaning in SYMBOLS)
     boxes = " ".join(f"<span style='color:{_colour(kind)}'>■</span> {meaning}" for kind, meaning in BOXES)
-    return f"{symbols} · {GRADIENTS}<br>Boxes: {boxes}"
+    return f"{symbols} · {GRADIENTS}<br>Boxes: {boxes}<br>{legend_line()}"

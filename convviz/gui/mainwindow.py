@@ -20,6 +20,7 @@ from .path_bar import PathBar
 from .player import StepPlayer
 from .scene_files import SceneFiles, dropped_kind
 from .stage_view import StageView, role_scales
+from .zero_marks import geometry_of
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -121,7 +122,7 @@ class MainWindow(QtWidgets.QMainWindow):
         bar = self.path_bar
         step = self.stage.show_step(self.doc.path(), self.doc.position, self._scales, plane=bar.plane,
                                     follow=bar.follow.isChecked(), values=self.menus.values_action.isChecked(),
-                                    colorblind=self.menus.cb_action.isChecked())
+                                    colorblind=self.menus.cb_action.isChecked(), geometry=geometry_of(self.doc.model))
         bar.show_plane(self.stage.plane, self.stage.plane_ranges)
         self._hide_prediction(step)
         self.player.refresh()

@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtWidgets
 from ..core import subtotals
 from ..core.paths.common import short_number
 from .tensorview import TensorView
+from .zero_marks import plane_kinds
 
 MAX_PANELS = 8
 
@@ -56,7 +57,7 @@ class SmallMultiples(QtWidgets.QWidget):
         self.hide()
 
     def show_step(self, step, shown, scales: dict, follow: bool, planes: dict, *, values: bool = True,
-                  colorblind: bool = False, font_scale: float = 1.0) -> None:
+                  colorblind: bool = False, font_scale: float = 1.0, geometry=None) -> None:
         panels = panels_for(step, shown, follow, planes)
         data = {s.role: s for s in shown}
         while len(self.panels) < len(panels):
@@ -81,6 +82,7 @@ class SmallMultiples(QtWidgets.QWidget):
             s = data[role]
             view.show_values, view.colorblind, view.font_scale = values, colorblind, font_scale
             view.set_tensor(role, s.data, s.label, plane, s.signed, scales.get(role, 1.0))
+            view.zeros.show(plane_kinds(role, s.data, geometry, plane))
             h, w = s.data.shape[-2:]
             size = view.max_panel_size((h, w))
             view.setMaximumSize(QtCore.QSize(min(size.width(), 260), min(size.height(), 240)))

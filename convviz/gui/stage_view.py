@@ -18,6 +18,7 @@ from ..core.paths.roles import FLIPPED, KERNEL, Role
 from .legend import legend_html
 from .multiples import SmallMultiples
 from .tensorview import TensorView
+from .zero_marks import plane_kinds
 
 
 def role_scales(path) -> dict[Role, float]:
@@ -81,6 +82,7 @@ class StageView(QtWidgets.QWidget):
         self.font_scale, self.stale = 1.0, False
         self.views: list[TensorView] = []
         self.plane, self.plane_ranges = (0, 0), (1, 1)
+        self.geometry = None
         self._shown: list = []
         area = QtWidgets.QVBoxLayout(self)
         area.setContentsMargins(0, 0, 0, 0)
@@ -151,13 +153,15 @@ class StageView(QtWidgets.QWidget):
     # ------------------------------------------------------------ the step
 
     def show_step(self, path, position: int, scales: dict[Role, float], *, plane: tuple[int, int] = (0, 0),
-                  follow: bool = True, values: bool = True, colorblind: bool = False):
+                  follow: bool = True, values: bool = True, colorblind: bool = False, geometry=None):
         """Draw ``position`` of ``path`` (a core Path); returns its Step, None at a stage's overview.
 
         ``plane`` (n, c) is the sample and channel the views show (``plane_for``); with ``follow``
         the views a step highlights show the step's planes instead. ``self.plane`` is (n, c) of
         the cell the step writes (else ``plane``), ``self.plane_ranges`` how many there are.
+        ``geometry`` (spec, x_hw, out_hw; ``zero_marks.geometry_of``) marks what each zero is.
         """
+        self.geometry = geometry
         si, k = path.position(position)
         stage = path.stages[si]
         step = stage.step(k) if k is not None else None
@@ -184,6 +188,7 @@ class StageView(QtWidgets.QWidget):
             v.font_scale = self.font_scale
             v.set_tensor(s.role, s.data, s.label, plane_for(s, step, *plane, follow), s.signed,
                          scales.get(s.role, 1.0))
+            v.zeros.show(plane_kinds(s.role, s.data, geometry, v.index))
             v.setMaximumSize(v.max_panel_size(s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])))
             v.clear_highlights()
             if step is not None:
@@ -199,7 +204,7 @@ class StageView(QtWidgets.QWidget):
         self._shown = shown
         planes = {s.role: tuple(self.views[i].index[:2]) for i, s in enumerate(shown)}
         self.multiples.show_step(step, shown, scales, follow, planes, values=values, colorblind=colorblind,
-                                 font_scale=self.font_scale)
+                                 font_scale=self.font_scale, geometry=geometry)
         self.plane_ranges = plane_ranges(shown)
         self._stretch_grid(shown, cols)
         return step
