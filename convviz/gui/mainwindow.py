@@ -20,6 +20,7 @@ from .path_bar import PathBar
 from .player import StepPlayer
 from .scene_files import SceneFiles, dropped_kind
 from .stage_view import StageView, role_scales
+from .three_ways_panel import ThreeWaysDock
 from .zero_marks import geometry_of
 
 
@@ -39,6 +40,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.LeftDockWidgetArea, self.editors)
         self._build_centre()
         self.hover = Hover(doc, self.stage, self._hover_message)
+        self.three_ways = ThreeWaysDock(doc, self.stage, self)      # click a dX cell or a dW tap
+        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.three_ways)
+        self.three_ways.hide()
+        self.stage.clicked.connect(self._cell_clicked)
         self.files = SceneFiles(self, doc, settings, self.busy.computing)
         self.exports = ExportActions(self, self.show_problem)
         self.menus = Menus(self)
@@ -101,6 +106,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(text)
         else:
             self.statusBar().clearMessage()
+
+    def _cell_clicked(self, view, cell) -> None:
+        """A click answers the question predict mode asks, or shows a dX cell or dW tap three ways."""
+        self.three_ways.show_click(view.role, cell)
 
     def _plane_chosen(self):
         self.show_position()

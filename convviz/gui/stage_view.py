@@ -70,10 +70,12 @@ def plane_ranges(shown) -> tuple[int, int]:
 class StageView(QtWidgets.QWidget):
     """Titles, lesson, text, formula, the tensors of one step and the legend; no controls.
 
-    ``hovered(view, cell)`` passes on a view's hover (cell None when the mouse left it).
+    ``hovered(view, cell)`` passes on a view's hover (cell None when the mouse left it);
+    ``clicked(view, cell)`` a click on a cell.
     """
 
     hovered = QtCore.Signal(object, object)
+    clicked = QtCore.Signal(object, object)       # (view, cell) a view was clicked on
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -175,6 +177,7 @@ class StageView(QtWidgets.QWidget):
         while len(self.views) < len(shown):
             v = TensorView()
             v.hovered.connect(lambda cell, v=v: self.hovered.emit(v, cell))
+            v.clicked.connect(lambda cell, v=v: self.clicked.emit(v, cell))
             self.views.append(v)
         for i, v in enumerate(self.views):
             self.view_grid.removeWidget(v)
