@@ -10,7 +10,8 @@ SYMBOLS = (
 )
 GRADIENTS = "dP, dA, dZ, dW, db, dX: ∂L/∂ of P, A, Z, W, b, X — how much L changes when that cell changes"
 BOXES = (("target", "the cell being computed"), ("field", "the cells it reads (the taps)"),
-         ("link", "linked to the cell under the mouse"), ("mark", "the maximum that wins, the bias added"))
+         ("link", "linked to the cell under the mouse"), ("mark", "the maximum that wins, the bias added"),
+         ("answer", "your answer (predict mode)"))
 
 
 def _colour(kind: str) -> str:

@@ -18,6 +18,7 @@ from .keys import ClassroomKeys, guard_wheel
 from .menus import Menus
 from .path_bar import PathBar
 from .player import StepPlayer
+from .predict_mode import PredictPanel
 from .scene_files import SceneFiles, dropped_kind
 from .stage_view import StageView, role_scales
 from .three_ways_panel import ThreeWaysDock
@@ -72,6 +73,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.path_bar.plane_changed.connect(self._plane_chosen)
         lay.addWidget(self.path_bar)
         self.stage = StageView()                       # what export draws too: no controls in it
+        self.predict = PredictPanel(self.stage, self._reveal)        # predict mode's question
+        lay.addWidget(self.predict)
         lay.addWidget(self.stage, 1)
         self.player = StepPlayer(self.doc)
         lay.addWidget(self.player)
@@ -109,7 +112,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _cell_clicked(self, view, cell) -> None:
         """A click answers the question predict mode asks, or shows a dX cell or dW tap three ways."""
-        self.three_ways.show_click(view.role, cell)
+        if not self.predict.take_click(view, cell):
+            self.three_ways.show_click(view.role, cell)
 
     def _plane_chosen(self):
         self.show_position()
@@ -164,18 +168,26 @@ class MainWindow(QtWidgets.QMainWindow):
     def forward(self):
         """The next step; in predict mode the first press reveals the hidden value, the second moves on."""
         if self.predicting and self._hidden_now:
-            self._revealed = True
-            self.show_position()
+            self._reveal()
             return
         self.doc.step_by(1)
+
+    def _reveal(self) -> None:
+        self._revealed = True
+        self.show_position()
 
     def _hide_prediction(self, step) -> None:
         """Cover the cells this step writes and the result of its formula, until revealed."""
         self._hidden_now = False
         self.path_bar.predict_badge.setVisible(self.predicting)
-        if not self.predicting or self._revealed or step is None:
+        if not self.predicting or step is None:
+            self.predict.clear()
+            return
+        if self._revealed:
+            self.predict.revealed()
             return
         self._hidden_now = self.stage.hide_result(step)
+        self.predict.ask(step, self.doc.model)
 
     # ------------------------------------------------------------ presentation
 

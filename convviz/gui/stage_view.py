@@ -14,6 +14,7 @@ import html
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from ..core.paths.common import MAX_SHOWN_TERMS, fmt
 from ..core.paths.roles import FLIPPED, KERNEL, Role
 from .legend import legend_html
 from .multiples import SmallMultiples
@@ -65,6 +66,15 @@ def plane_ranges(shown) -> tuple[int, int]:
     ns = [s.data.shape[0] for s in shown if s.data.ndim == 4 and not _is_kernel(s)]
     cs = [s.data.shape[0] if _is_kernel(s) else s.data.shape[1] for s in shown if s.data.ndim == 4]
     return max(ns, default=1), max(cs, default=1)
+
+
+def _hidden_stamps(step, after) -> str:
+    """A stamp's note with its amounts and results as '?': the factors and the cells before it stay."""
+    shown = step.writes[:MAX_SHOWN_TERMS]
+    more = f", … ({len(step.writes)} cells)" if len(step.writes) > MAX_SHOWN_TERMS else ""
+    stamp = ", ".join(f"{fmt(t.a)}·{fmt(t.b)} = ?" for t in step.terms[:len(shown)])
+    sums = ", ".join(f"{fmt(float(after[c]) - a)} + ? = ?" for c, a in shown)
+    return f"\nstamp: {stamp}{more}\nbefore + stamp = after: {sums}{more}"
 
 
 class StageView(QtWidgets.QWidget):
@@ -213,16 +223,21 @@ class StageView(QtWidgets.QWidget):
         return step
 
     def hide_result(self, step) -> bool:
-        """Cover the cells ``step`` writes and the result of its formula; False if no view shows them."""
+        """Cover the cells ``step`` writes and the result of its formula; False if no view shows them.
+
+        A scatter stamp keeps its formula (dZ and W are given): its amounts and the cells after it are the unknown.
+        """
         by_role = {s.role: self.views[i] for i, s in enumerate(self._shown)}
         view = by_role.get(step.role)
         if view is None:
             return False
         view.set_hidden([c for c, _ in step.writes] if step.writes else [step.cell])
-        head, sep, _ = step.formula.rpartition(" = ")
-        text = self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?")
+        text = self.formula.text()
+        if not step.writes:
+            head, sep, _ = step.formula.rpartition(" = ")
+            text = text.replace(step.formula, (head + sep + "?") if sep else "?")
         if step.note:                   # the note may say the result (a total, before + stamp = after)
-            text = text.replace("\n" + step.note, "")
+            text = text.replace("\n" + step.note, _hidden_stamps(step, view.data) if step.writes else "")
         self.formula.setText(text)
         return True
 

@@ -27,6 +27,7 @@ HIGHLIGHT_PENS = {
     "target": pg.mkPen((0, 200, 80), width=4),          # the cell being written
     "link": pg.mkPen((200, 0, 200), width=2.5),         # hover links
     "mark": pg.mkPen((220, 0, 0), width=3.5, style=QtCore.Qt.DashLine),   # a max's winner, the bias
+    "answer": pg.mkPen((0, 90, 230), width=3.5),        # the cells a student clicked in predict mode
 }
 
 
