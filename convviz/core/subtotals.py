@@ -85,16 +85,18 @@ class Split:
     role: object                   # the tensor whose cells the terms read (X_pad, dZ_pad, dZ)
     axis: str
     subtotals: list[Subtotal]
-    cells: dict[int, list[tuple]]  # key -> the role's cells its terms read
+    cells: dict[int, np.ndarray]   # key -> the role's cells its terms read, (K, 4)
 
     def plane(self, key: int, n: int) -> tuple[int, int]:
         """The (n, c) plane of ``role`` that key's panel shows (a sample's panel: its first cell's channel)."""
-        first = self.cells[key][0] if self.cells[key] else (n, key)
-        return (key, first[1]) if self.axis == "n" else (first[0], key)
+        first = self.cells[key][0] if len(self.cells[key]) else (n, key)
+        return (key, int(first[1])) if self.axis == "n" else (int(first[0]), key)
 
 
 def of_step(step) -> Split | None:
-    """The step's sum by channel or sample (``step.sum_over``), or None when it is no such sum."""
+    """The step's sum by channel or sample (``step.sum_over``), or None when it is no such sum.
+
+    Array work only: a dW tap of a batch of big images reads millions of cells."""
     if getattr(step, "sum_over", None) is None or not len(step.terms):
         return None
     role, axis = step.sum_over
@@ -103,10 +105,12 @@ def of_step(step) -> Split | None:
     if hasattr(terms, "a") and hasattr(terms, "b"):                 # LazyTerms: the arrays are at hand
         products = terms.a.astype(np.float64) * terms.b.astype(np.float64)
     else:
-        products = [t.product for t in terms]
-    at = 0 if axis == "n" else 1
-    keys = [int(c[at]) for c in cells]
-    by_key: dict[int, list[tuple]] = {}
-    for k, c in zip(keys, cells):
-        by_key.setdefault(k, []).append(tuple(int(i) for i in c))
-    return Split(role, axis, by_index(keys, products, axis), by_key)
+        products = np.array([t.product for t in terms], np.float64)
+    arr = getattr(cells, "array", None)
+    if arr is None:
+        arr = np.asarray(cells, np.int64).reshape(len(cells), -1)
+    keys = arr[:, 0 if axis == "n" else 1]
+    uniq, inv = np.unique(keys, return_inverse=True)
+    sums, counts = np.bincount(inv, weights=products), np.bincount(inv)
+    subs = [Subtotal(axis, int(k), float(v), int(c)) for k, v, c in zip(uniq, sums, counts)]
+    return Split(role, axis, subs, {int(k): arr[keys == k] for k in uniq})
