@@ -30,11 +30,15 @@ class Subtotal:
 
 
 def by_index(keys, values, axis: str) -> list[Subtotal]:
-    """The values added up per key (a channel or sample index), in order of the key."""
-    sums: dict[int, list] = {}
-    for k, v in zip(keys, values):
-        sums.setdefault(int(k), []).append(np.float64(v))
-    return [Subtotal(axis, k, float(sum(v)), len(v)) for k, v in sorted(sums.items())]
+    """The values added up per key (a channel or sample index), in order of the key (array work:
+    a dW tap of a batch of big images has millions of terms)."""
+    keys = np.asarray(keys, np.int64).reshape(-1)
+    if not len(keys):
+        return []
+    uniq, inv = np.unique(keys, return_inverse=True)
+    sums = np.bincount(inv, weights=np.asarray(values, np.float64).reshape(-1), minlength=len(uniq))
+    counts = np.bincount(inv, minlength=len(uniq))
+    return [Subtotal(axis, int(k), float(v), int(c)) for k, v, c in zip(uniq, sums, counts)]
 
 
 def forward(spec: ConvSpec, x_pad: np.ndarray, w_eff: np.ndarray, x_hw, cell) -> list[Subtotal]:
@@ -110,7 +114,5 @@ def of_step(step) -> Split | None:
     if arr is None:
         arr = np.asarray(cells, np.int64).reshape(len(cells), -1)
     keys = arr[:, 0 if axis == "n" else 1]
-    uniq, inv = np.unique(keys, return_inverse=True)
-    sums, counts = np.bincount(inv, weights=products), np.bincount(inv)
-    subs = [Subtotal(axis, int(k), float(v), int(c)) for k, v, c in zip(uniq, sums, counts)]
-    return Split(role, axis, subs, {int(k): arr[keys == k] for k in uniq})
+    subs = by_index(keys, products, axis)
+    return Split(role, axis, subs, {s.index: arr[keys == s.index] for s in subs})
