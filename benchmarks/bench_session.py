@@ -1,6 +1,6 @@
 """Undo and the session on a 1024×1024 scene: what an edit costs the GUI thread, and memory.
 
-A Document alone (no window, so no view repaints are counted), numpy backend, autosaving
+A Document alone (no window, so no view repaints are counted), numpy backend (or --backend), autosaving
 to a temporary file as the application does. Figures:
 
 - GUI-thread time of a parameter edit (``doc.edit`` with a config change) and of a
@@ -15,7 +15,7 @@ to a temporary file as the application does. Figures:
 Targets (issue "The session model and a window made of small parts"): an edit ≤ 16 ms on
 the GUI thread, undo ≤ 50 ms, 200 edits ≤ 500 MB. Prints figures; asserts nothing.
 
-Run: .venv/bin/python benchmarks/bench_session.py [--edits N] [--size S]
+Run: .venv/bin/python benchmarks/bench_session.py [--edits N] [--size S] [--backend numpy|opencl]
 """
 from __future__ import annotations
 
@@ -93,10 +93,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--edits", type=int, default=200)
     ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--backend", choices=("numpy", "opencl"), default="numpy")
     args = ap.parse_args()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])  # noqa: F841
     with tempfile.TemporaryDirectory() as tmp:
-        doc = Document(scene(args.size), backend="numpy")
+        doc = Document(scene(args.size), backend=args.backend)
         doc.autosave_to(Path(tmp) / "autosave.json")
         doc.wait(120)
         s = Editing(doc, np.random.default_rng(1))
@@ -129,7 +130,7 @@ def main() -> None:
             doc.session.undo()
             doc.wait(120)
             newest.append((time.perf_counter() - t0) * 1e3)
-        print(f"scene {args.size}×{args.size}, numpy backend, {args.edits} edits "
+        print(f"scene {args.size}×{args.size}, {args.backend} backend, {args.edits} edits "
               f"(alternating parameter edits and 5×5 strokes)")
         report("parameter edit, GUI thread", params)
         report("stroke begin, GUI thread", begins)

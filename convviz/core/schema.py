@@ -68,6 +68,17 @@ def _fail(field: str, problem: str):
     raise ValueError(f"{field}: {problem}")
 
 
+def mapping(v, field: str, names, noun: str) -> dict:
+    """``v``, a mapping whose keys are among ``names``; else a ValueError naming ``field``."""
+    if not isinstance(v, dict):
+        _fail(field, f"must be a mapping of {', '.join(names)}; got {show(v)}")
+    unknown = sorted(set(v) - set(names), key=str)
+    if unknown:
+        _fail(field, f"unknown {noun}(s) {', '.join(show(k) for k in unknown[:5])}; "
+                     f"the {noun}s are {', '.join(names)}")
+    return v
+
+
 # ------------------------------------------------------------ reading the file
 
 def bracket_depth(text: str) -> int:
@@ -173,13 +184,7 @@ def check_config(cfg) -> dict:
     from .pipeline import POOLS, BlockConfig
     from .spec import PADDING_MODES
 
-    if not isinstance(cfg, dict):
-        _fail("config", f"must be a mapping of settings; got {show(cfg)}")
-    known = BlockConfig.__dataclass_fields__
-    unknown = sorted(set(cfg) - set(known))
-    if unknown:
-        _fail("config", f"unknown setting(s) {', '.join(show(k) for k in unknown[:5])}; "
-                        f"the settings are {', '.join(known)}")
+    mapping(cfg, "config", tuple(BlockConfig.__dataclass_fields__), "setting")
     out = {}
     for k, v in cfg.items():
         f = f"config.{k}"
@@ -313,12 +318,7 @@ def check_scene(d) -> dict:
            "position": whole(d.get("position", 0), "position", 0, MAX_POSITION),
            "config": check_config(d.get("config", {}))}
     t = d.get("tensors")
-    if not isinstance(t, dict):
-        _fail("tensors", f"must be a mapping of x, w, b, target, dp; got {show(t)}")
-    unknown = sorted(set(t) - set(TENSORS))
-    if unknown:
-        _fail("tensors", f"unknown tensor(s) {', '.join(show(k) for k in unknown[:5])}; "
-                         f"the tensors are {', '.join(TENSORS)}")
+    mapping(t, "tensors", TENSORS, "tensor")
     out["tensors"] = {k: check_tensor_entry(t.get(k), k, version) for k in TENSORS}
     if "network" in d:
         from .schema_network import check_section

@@ -27,12 +27,7 @@ def check_section(net, version: int) -> dict:
 
     if version < VERSION_NETWORK:
         _fail("network", f"needs version {VERSION_NETWORK} of the format; the file says {show(version)}")
-    if not isinstance(net, dict):
-        _fail("network", f"must be a mapping with below, above and training; got {show(net)}")
-    unknown = sorted(set(net) - {"below", "above", "training"})
-    if unknown:
-        _fail("network", f"unknown field(s) {', '.join(show(k) for k in unknown[:5])}; "
-                         f"the fields are below, above, training")
+    schema.mapping(net, "network", ("below", "above", "training"), "field")
     out = {}
     for side in ("below", "above"):
         blocks = net.get(side, [])
@@ -46,12 +41,7 @@ def check_section(net, version: int) -> dict:
         _fail("network", f"holds {total} blocks with the selected one; at most {MAX_BLOCKS}: remove "
                          f"{total - MAX_BLOCKS} from below or above")
     t = net.get("training", {})
-    if not isinstance(t, dict):
-        _fail("network.training", f"must be a mapping of lr, momentum, steps; got {show(t)}")
-    unknown = sorted(set(t) - set(TRAINING_FIELDS))
-    if unknown:
-        _fail("network.training", f"unknown setting(s) {', '.join(show(k) for k in unknown[:5])}; "
-                                  f"the settings are {', '.join(TRAINING_FIELDS)}")
+    schema.mapping(t, "network.training", TRAINING_FIELDS, "setting")
     training = {}
     if "lr" in t:
         training["lr"] = schema.number(t["lr"], "network.training.lr", MAX_LR)

@@ -168,7 +168,7 @@ def test_scalar_argument_types_match_every_built_kernel(cl_engine):
     """The argument types read from each .cl file agree with what the compiler built."""
     import pyopencl as cl
 
-    from convviz.compute.engine import scalar_arg_dtypes
+    from convviz.compute.device_base import scalar_arg_dtypes
 
     x, w, b = _data((1, 2, 9, 9), (2, 2, 3, 3))
     for direct in (True, False):

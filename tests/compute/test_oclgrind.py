@@ -26,11 +26,11 @@ from convviz.compute import qualify
 SCRIPT = textwrap.dedent("""
     import sys
     from convviz.core import reference as ref
-    from convviz.compute import qualify
+    from convviz.compute import checks, qualify
     from convviz.compute.devices import Candidate, Choice
     from convviz.compute.engine import ClEngine
     # qualification's awkward cases, made smaller: a simulator runs a thousand times slower
-    qualify.CONV_CASES = (
+    checks.CONV_CASES = (
         ((1, 1, 1, 1), (1, 1, 1, 1), {}),
         ((2, 4, 5, 19), (6, 2, 3, 3), dict(groups=2, padding=1)),
         ((1, 2, 7, 9), (3, 2, 2, 2), dict(stride=3)),
@@ -45,7 +45,7 @@ SCRIPT = textwrap.dedent("""
     engine = ClEngine(Choice([cand], cand, "oclgrind test"))
     engine.vw = {name: width for name in engine.vw}
     failed = []
-    for family, check in qualify.FAMILIES.items():
+    for family, check in checks.FAMILIES.items():
         if family != only:
             continue
         print(f"=== {family} at {width} lanes", file=sys.stderr, flush=True)
@@ -86,7 +86,7 @@ def _need_oclgrind() -> None:
 
 CANARY = textwrap.dedent("""
     import numpy as np, pyopencl as cl
-    from convviz.compute import qualify
+    from convviz.compute import checks, qualify
     device = qualify._find_device("Oclgrind\\tOclgrind Simulator")
     ctx = cl.Context([device]); queue = cl.CommandQueue(ctx)
     src = "__kernel void shift(__global const float *a, __global float *b) {"
