@@ -248,8 +248,8 @@ class StageView(QtWidgets.QWidget):
         col_w, row_h = [0] * 8, [0] * 8
         for i, s in enumerate(shown):
             h, w = hw(s)
-            col_w[i % cols] = max(col_w[i % cols], min(w, 32) + 2)
-            row_h[i // cols] = max(row_h[i // cols], min(h, 32) + 2)
+            col_w[i % cols] = max(col_w[i % cols], min(w, 32) + 5)     # + the axis and colour bar's room
+            row_h[i // cols] = max(row_h[i // cols], min(h, 32) + 3)
         for k in range(8):
             self.view_grid.setColumnStretch(k, col_w[k])
             self.view_grid.setRowStretch(k, row_h[k])

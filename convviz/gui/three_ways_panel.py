@@ -78,7 +78,7 @@ class ThreeWaysDock(QtWidgets.QDockWidget):
     def __init__(self, doc, stage, parent=None):
         super().__init__("One value, three ways", parent)
         self.setObjectName("threeWays")
-        self.setMinimumWidth(480)               # five columns of a product, readable
+        self.setMinimumWidth(420)               # five columns of a product, readable
         self.doc, self.stage = doc, stage
         self._clicked = None                   # (role, cell) shown
         doc.changed.connect(self._refresh)
@@ -94,6 +94,7 @@ class ThreeWaysDock(QtWidgets.QDockWidget):
             table = QtWidgets.QTableWidget(editTriggers=QtWidgets.QAbstractItemView.NoEditTriggers,
                                            selectionBehavior=QtWidgets.QAbstractItemView.SelectRows)
             table.verticalHeader().hide()
+            table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
             table.itemSelectionChanged.connect(lambda t=table: self._row_chosen(t))
             total = QtWidgets.QLabel(objectName="wayTotal")
             total.setStyleSheet("font-family: monospace; font-weight: bold;")
