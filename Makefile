@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_network.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_paint.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_session.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_stage_show.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_training_window.py
 
 devices: $(STAMP)

@@ -53,6 +53,7 @@ def render_path(model, path: str, out, fmt: str = "png", width: int | None = Non
 
     from .gui.exporting import write_frames
     from .gui.stage_view import StageView, role_scales
+    from .gui.zero_marks import geometry_of
 
     steps = model.path(path)
     scales = role_scales(steps)
@@ -61,7 +62,7 @@ def render_path(model, path: str, out, fmt: str = "png", width: int | None = Non
     stage.set_lesson(title, text)
 
     def show(p: int) -> None:
-        stage.show_step(steps, p, scales)
+        stage.show_step(steps, p, scales, geometry=geometry_of(model))
         QtWidgets.QApplication.processEvents()
     try:
         stage.show()

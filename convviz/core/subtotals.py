@@ -30,11 +30,15 @@ class Subtotal:
 
 
 def by_index(keys, values, axis: str) -> list[Subtotal]:
-    """The values added up per key (a channel or sample index), in order of the key."""
-    sums: dict[int, list] = {}
-    for k, v in zip(keys, values):
-        sums.setdefault(int(k), []).append(np.float64(v))
-    return [Subtotal(axis, k, float(sum(v)), len(v)) for k, v in sorted(sums.items())]
+    """The values added up per key (a channel or sample index), in order of the key (array work:
+    a dW tap of a batch of big images has millions of terms)."""
+    keys = np.asarray(keys, np.int64).reshape(-1)
+    if not len(keys):
+        return []
+    uniq, inv = np.unique(keys, return_inverse=True)
+    sums = np.bincount(inv, weights=np.asarray(values, np.float64).reshape(-1), minlength=len(uniq))
+    counts = np.bincount(inv, minlength=len(uniq))
+    return [Subtotal(axis, int(k), float(v), int(c)) for k, v, c in zip(uniq, sums, counts)]
 
 
 def forward(spec: ConvSpec, x_pad: np.ndarray, w_eff: np.ndarray, x_hw, cell) -> list[Subtotal]:
@@ -77,3 +81,38 @@ def formula(lhs: str, subtotals: list[Subtotal], value: float, fmt, constant: fl
     if constant is not None:
         parts.append(f"[{constant_label}] {fmt(constant)}")
     return f"{lhs} = {' + '.join(parts) if parts else '0'} = {fmt(value)}"
+
+
+@dataclass(frozen=True)
+class Split:
+    """A step's sum split by channel or sample: the panels of the small multiples."""
+    role: object                   # the tensor whose cells the terms read (X_pad, dZ_pad, dZ)
+    axis: str
+    subtotals: list[Subtotal]
+    cells: dict[int, np.ndarray]   # key -> the role's cells its terms read, (K, 4)
+
+    def plane(self, key: int, n: int) -> tuple[int, int]:
+        """The (n, c) plane of ``role`` that key's panel shows (a sample's panel: its first cell's channel)."""
+        first = self.cells[key][0] if len(self.cells[key]) else (n, key)
+        return (key, int(first[1])) if self.axis == "n" else (int(first[0]), key)
+
+
+def of_step(step) -> Split | None:
+    """The step's sum by channel or sample (``step.sum_over``), or None when it is no such sum.
+
+    Array work only: a dW tap of a batch of big images reads millions of cells."""
+    if getattr(step, "sum_over", None) is None or not len(step.terms):
+        return None
+    role, axis = step.sum_over
+    cells = step.highlights.get(role, [])
+    terms = step.terms
+    if hasattr(terms, "a") and hasattr(terms, "b"):                 # LazyTerms: the arrays are at hand
+        products = terms.a.astype(np.float64) * terms.b.astype(np.float64)
+    else:
+        products = np.array([t.product for t in terms], np.float64)
+    arr = getattr(cells, "array", None)
+    if arr is None:
+        arr = np.asarray(cells, np.int64).reshape(len(cells), -1)
+    keys = arr[:, 0 if axis == "n" else 1]
+    subs = by_index(keys, products, axis)
+    return Split(role, axis, subs, {s.index: arr[keys == s.index] for s in subs})

@@ -105,6 +105,13 @@ def dx_kinds(spec: ConvSpec, hw, out_hw, dx: np.ndarray | None = None) -> np.nda
     return kinds if dx is None else _with_real_zeros(kinds, dx)
 
 
+def inserted_kinds(stride, data: np.ndarray) -> np.ndarray:
+    """Kinds of dZ↑0 (N, C, H, W): the cells (s·i, s·j) hold dZ (a value or a real zero), the rest are inserted zeros."""
+    h, w = data.shape[-2:]
+    keep = (np.arange(h)[:, None] % stride[0] == 0) & (np.arange(w)[None, :] % stride[1] == 0)
+    return _with_real_zeros(np.where(keep, VALUE, INSERTED).astype(np.int8), data)
+
+
 def _with_real_zeros(kinds: np.ndarray, data: np.ndarray) -> np.ndarray:
     out = np.broadcast_to(kinds, data.shape).copy()
     out[(out == VALUE) & (data == 0)] = ZERO

@@ -226,7 +226,8 @@ def _gif(pngs: list[Path], gif: Path, ms_per_frame: int = GIF_MS_PER_FRAME) -> P
 
 
 # exact in every GIF: white (background, zero cells), black (text), the box colours of tensorview
-GIF_FIXED_COLOURS = ((255, 255, 255), (0, 0, 0), (0, 200, 80), (255, 170, 0), (200, 0, 200), (220, 0, 0))
+GIF_FIXED_COLOURS = ((255, 255, 255), (0, 0, 0), (0, 200, 80), (255, 170, 0), (200, 0, 200), (220, 0, 0),
+                     (0, 90, 230))
 
 
 def _to_palette(frame, palette):

@@ -10,6 +10,7 @@ import numpy as np
 from ..core import links
 from ..core.paths import roles
 from .tensorview import TensorView
+from .zero_marks import what_it_is
 
 
 def linked_cells(results, x_hw: tuple[int, int], role: roles.Role, cell: tuple) -> dict:
@@ -71,7 +72,9 @@ class Hover:
         if cell is None or self.doc.model is None:
             self._message("")
             return
-        self._message(cell_text(view, cell))
+        kind = view.zeros.kind_at(*cell[-2:]) if len(cell) >= 2 else None
+        why = what_it_is(view.role, kind, self.stage.geometry, cell)
+        self._message(cell_text(view, cell) + (f" — {why}" if why else ""))
         lit = linked_cells(self.doc.results, self.doc.shown.tensors.x.shape[2:], view.role, cell)
         by_kind = {role.kind: cells for role, cells in lit.items()}     # a view lights its kind's cells
         for v in self.stage.views:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .tensorview import HIGHLIGHT_PENS
+from .zero_marks import legend_line
 
 SYMBOLS = (
     ("X", "the input"), ("W", "the kernel (weights)"), ("Z", "X ⋆ W + b"), ("A", "σ(Z), the activation"),
@@ -9,7 +10,8 @@ SYMBOLS = (
 )
 GRADIENTS = "dP, dA, dZ, dW, db, dX: ∂L/∂ of P, A, Z, W, b, X — how much L changes when that cell changes"
 BOXES = (("target", "the cell being computed"), ("field", "the cells it reads (the taps)"),
-         ("link", "linked to the cell under the mouse"), ("mark", "the maximum that wins, the bias added"))
+         ("link", "linked to the cell under the mouse"), ("mark", "the maximum that wins, the bias added"),
+         ("answer", "your answer (predict mode)"))
 
 
 def _colour(kind: str) -> str:
@@ -21,4 +23,4 @@ def legend_html() -> str:
     """Two short lines: the symbols, then the box colours (each with a swatch of its colour)."""
     symbols = " · ".join(f"<b>{s}</b> {meaning}" for s, meaning in SYMBOLS)
     boxes = " ".join(f"<span style='color:{_colour(kind)}'>■</span> {meaning}" for kind, meaning in BOXES)
-    return f"{symbols} · {GRADIENTS}<br>Boxes: {boxes}"
+    return f"{symbols} · {GRADIENTS}<br>Boxes: {boxes}<br>{legend_line()}"

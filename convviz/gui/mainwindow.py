@@ -19,8 +19,11 @@ from .menus import Menus
 from .network_dock import NetworkDock
 from .path_bar import PathBar
 from .player import StepPlayer
+from .predict_mode import PredictPanel
 from .scene_files import SceneFiles, dropped_kind
 from .stage_view import StageView, role_scales
+from .three_ways_panel import ThreeWaysDock
+from .zero_marks import geometry_of
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -44,6 +47,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editors.raise_()
         self._build_centre()
         self.hover = Hover(doc, self.stage, self._hover_message)
+        self.three_ways = ThreeWaysDock(doc, self.stage, self)      # click a dX cell or a dW tap
+        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.three_ways)
+        self.three_ways.hide()
+        self.stage.clicked.connect(self._cell_clicked)
         self.files = SceneFiles(self, doc, settings, self.busy.computing)
         self.exports = ExportActions(self, self.show_problem)
         self.menus = Menus(self)
@@ -72,6 +79,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.path_bar.plane_changed.connect(self._plane_chosen)
         lay.addWidget(self.path_bar)
         self.stage = StageView()                       # what export draws too: no controls in it
+        self.predict = PredictPanel(self.stage, self._reveal)        # predict mode's question
+        lay.addWidget(self.predict)
         lay.addWidget(self.stage, 1)
         self.player = StepPlayer(self.doc)
         lay.addWidget(self.player)
@@ -109,6 +118,11 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self.statusBar().clearMessage()
 
+    def _cell_clicked(self, view, cell) -> None:
+        """A click answers the question predict mode asks, or shows a dX cell or dW tap three ways."""
+        if not self.predict.take_click(view, cell):
+            self.three_ways.show_click(view.role, cell)
+
     def _plane_chosen(self):
         self.show_position()
         if self.editors.input.plane != self.stage.plane:
@@ -129,7 +143,7 @@ class MainWindow(QtWidgets.QMainWindow):
         bar = self.path_bar
         step = self.stage.show_step(self.doc.path(), self.doc.position, self._scales, plane=bar.plane,
                                     follow=bar.follow.isChecked(), values=self.menus.values_action.isChecked(),
-                                    colorblind=self.menus.cb_action.isChecked())
+                                    colorblind=self.menus.cb_action.isChecked(), geometry=geometry_of(self.doc.model))
         bar.show_plane(self.stage.plane, self.stage.plane_ranges)
         self._hide_prediction(step)
         self.player.refresh()
@@ -162,18 +176,26 @@ class MainWindow(QtWidgets.QMainWindow):
     def forward(self):
         """The next step; in predict mode the first press reveals the hidden value, the second moves on."""
         if self.predicting and self._hidden_now:
-            self._revealed = True
-            self.show_position()
+            self._reveal()
             return
         self.doc.step_by(1)
+
+    def _reveal(self) -> None:
+        self._revealed = True
+        self.show_position()
 
     def _hide_prediction(self, step) -> None:
         """Cover the cells this step writes and the result of its formula, until revealed."""
         self._hidden_now = False
         self.path_bar.predict_badge.setVisible(self.predicting)
-        if not self.predicting or self._revealed or step is None:
+        if not self.predicting or step is None:
+            self.predict.clear()
+            return
+        if self._revealed:
+            self.predict.revealed()
             return
         self._hidden_now = self.stage.hide_result(step)
+        self.predict.ask(step, self.doc.model)
 
     # ------------------------------------------------------------ presentation
 

@@ -14,9 +14,12 @@ import html
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from ..core.paths.common import MAX_SHOWN_TERMS, fmt
 from ..core.paths.roles import FLIPPED, KERNEL, Role
 from .legend import legend_html
+from .multiples import SmallMultiples
 from .tensorview import TensorView
+from .zero_marks import plane_kinds
 
 
 def role_scales(path) -> dict[Role, float]:
@@ -65,13 +68,24 @@ def plane_ranges(shown) -> tuple[int, int]:
     return max(ns, default=1), max(cs, default=1)
 
 
+def _hidden_stamps(step, after) -> str:
+    """A stamp's note with its amounts and results as '?': the factors and the cells before it stay."""
+    shown = step.writes[:MAX_SHOWN_TERMS]
+    more = f", … ({len(step.writes)} cells)" if len(step.writes) > MAX_SHOWN_TERMS else ""
+    stamp = ", ".join(f"{fmt(t.a)}·{fmt(t.b)} = ?" for t in step.terms[:len(shown)])
+    sums = ", ".join(f"{fmt(float(after[c]) - a)} + ? = ?" for c, a in shown)
+    return f"\nstamp: {stamp}{more}\nbefore + stamp = after: {sums}{more}"
+
+
 class StageView(QtWidgets.QWidget):
     """Titles, lesson, text, formula, the tensors of one step and the legend; no controls.
 
-    ``hovered(view, cell)`` passes on a view's hover (cell None when the mouse left it).
+    ``hovered(view, cell)`` passes on a view's hover (cell None when the mouse left it);
+    ``clicked(view, cell)`` a click on a cell.
     """
 
     hovered = QtCore.Signal(object, object)
+    clicked = QtCore.Signal(object, object)       # (view, cell) a view was clicked on
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -80,6 +94,7 @@ class StageView(QtWidgets.QWidget):
         self.font_scale, self.stale = 1.0, False
         self.views: list[TensorView] = []
         self.plane, self.plane_ranges = (0, 0), (1, 1)
+        self.geometry = None
         self._shown: list = []
         area = QtWidgets.QVBoxLayout(self)
         area.setContentsMargins(0, 0, 0, 0)
@@ -101,6 +116,8 @@ class StageView(QtWidgets.QWidget):
         self.formula.setObjectName("formulaLine")
         self.formula.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         area.addWidget(self.formula)
+        self.multiples = SmallMultiples()          # one panel per channel or sample a sum runs over
+        area.addWidget(self.multiples)
         grid_host = QtWidgets.QWidget()            # takes the room small views leave: the text stays together
         grid_host.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Expanding)
         self.view_grid = QtWidgets.QGridLayout(grid_host)
@@ -148,13 +165,15 @@ class StageView(QtWidgets.QWidget):
     # ------------------------------------------------------------ the step
 
     def show_step(self, path, position: int, scales: dict[Role, float], *, plane: tuple[int, int] = (0, 0),
-                  follow: bool = True, values: bool = True, colorblind: bool = False):
+                  follow: bool = True, values: bool = True, colorblind: bool = False, geometry=None):
         """Draw ``position`` of ``path`` (a core Path); returns its Step, None at a stage's overview.
 
         ``plane`` (n, c) is the sample and channel the views show (``plane_for``); with ``follow``
         the views a step highlights show the step's planes instead. ``self.plane`` is (n, c) of
         the cell the step writes (else ``plane``), ``self.plane_ranges`` how many there are.
+        ``geometry`` (spec, x_hw, out_hw; ``zero_marks.geometry_of``) marks what each zero is.
         """
+        self.geometry = geometry
         si, k = path.position(position)
         stage = path.stages[si]
         step = stage.step(k) if k is not None else None
@@ -168,6 +187,7 @@ class StageView(QtWidgets.QWidget):
         while len(self.views) < len(shown):
             v = TensorView()
             v.hovered.connect(lambda cell, v=v: self.hovered.emit(v, cell))
+            v.clicked.connect(lambda cell, v=v: self.clicked.emit(v, cell))
             self.views.append(v)
         for i, v in enumerate(self.views):
             self.view_grid.removeWidget(v)
@@ -181,6 +201,7 @@ class StageView(QtWidgets.QWidget):
             v.font_scale = self.font_scale
             v.set_tensor(s.role, s.data, s.label, plane_for(s, step, *plane, follow), s.signed,
                          scales.get(s.role, 1.0))
+            v.zeros.show(plane_kinds(s.role, s.data, geometry, v.index))
             v.setMaximumSize(v.max_panel_size(s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])))
             v.clear_highlights()
             if step is not None:
@@ -194,21 +215,29 @@ class StageView(QtWidgets.QWidget):
             self.view_grid.addWidget(v, i // cols, i % cols)
             v.show()                    # after addWidget: reparenting hides a widget
         self._shown = shown
+        planes = {s.role: tuple(self.views[i].index[:2]) for i, s in enumerate(shown)}
+        self.multiples.show_step(step, shown, scales, follow, planes, values=values, colorblind=colorblind,
+                                 font_scale=self.font_scale, geometry=geometry)
         self.plane_ranges = plane_ranges(shown)
         self._stretch_grid(shown, cols)
         return step
 
     def hide_result(self, step) -> bool:
-        """Cover the cells ``step`` writes and the result of its formula; False if no view shows them."""
+        """Cover the cells ``step`` writes and the result of its formula; False if no view shows them.
+
+        A scatter stamp keeps its formula (dZ and W are given): its amounts and the cells after it are the unknown.
+        """
         by_role = {s.role: self.views[i] for i, s in enumerate(self._shown)}
         view = by_role.get(step.role)
         if view is None:
             return False
         view.set_hidden([c for c, _ in step.writes] if step.writes else [step.cell])
-        head, sep, _ = step.formula.rpartition(" = ")
-        text = self.formula.text().replace(step.formula, (head + sep + "?") if sep else "?")
+        text = self.formula.text()
+        if not step.writes:
+            head, sep, _ = step.formula.rpartition(" = ")
+            text = text.replace(step.formula, (head + sep + "?") if sep else "?")
         if step.note:                   # the note may say the result (a total, before + stamp = after)
-            text = text.replace("\n" + step.note, "")
+            text = text.replace("\n" + step.note, _hidden_stamps(step, view.data) if step.writes else "")
         self.formula.setText(text)
         return True
 
@@ -219,8 +248,8 @@ class StageView(QtWidgets.QWidget):
         col_w, row_h = [0] * 8, [0] * 8
         for i, s in enumerate(shown):
             h, w = hw(s)
-            col_w[i % cols] = max(col_w[i % cols], min(w, 32) + 2)
-            row_h[i // cols] = max(row_h[i // cols], min(h, 32) + 2)
+            col_w[i % cols] = max(col_w[i % cols], min(w, 32) + 5)     # + the axis and colour bar's room
+            row_h[i // cols] = max(row_h[i // cols], min(h, 32) + 3)
         for k in range(8):
             self.view_grid.setColumnStretch(k, col_w[k])
             self.view_grid.setRowStretch(k, row_h[k])

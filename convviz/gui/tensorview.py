@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..core.paths.common import short_number as _short
 from ..core.paths.roles import Role
 from . import exporting
+from .zero_marks import ZeroOverlay
 
 # no mouse rate limit: pyqtgraph drops a move that comes within 10 ms of the last one, and when that
 # is the one the mouse rests on, hover would light up the cell it left instead of the one under it
@@ -26,6 +27,7 @@ HIGHLIGHT_PENS = {
     "target": pg.mkPen((0, 200, 80), width=4),          # the cell being written
     "link": pg.mkPen((200, 0, 200), width=2.5),         # hover links
     "mark": pg.mkPen((220, 0, 0), width=3.5, style=QtCore.Qt.DashLine),   # a max's winner, the bias
+    "answer": pg.mkPen((0, 90, 230), width=3.5),        # the cells a student clicked in predict mode
 }
 
 
@@ -95,6 +97,7 @@ class TensorView(QtWidgets.QWidget):
             item.setVisible(False)
             self.plot.addItem(item)
             self._outlines[kind] = item
+        self.zeros = ZeroOverlay(self.plot)       # padding, inserted zeros, cells never reached
         self._hidden: set = set()
         self._cover = QtWidgets.QGraphicsPathItem()
         self._cover.setBrush(QtGui.QBrush(QtGui.QColor(200, 200, 200)))

@@ -56,3 +56,24 @@ def test_subtotals_add_up_and_each_is_its_own_channel(seed):
         assert s.value == pytest.approx(float(reference.conv2d_backward(
             x[s.index:s.index + 1], w, dz[s.index:s.index + 1], spec)[1][tap]), abs=1e-3)
     assert sum(s.value for s in subtotals.db(dz, q)) == pytest.approx(float(db[q]), abs=1e-4)
+
+
+def test_a_steps_split_matches_the_definition_per_sample_and_channel():
+    """subtotals.of_step on the dW and forward steps of the issue's hand example (batch 2, Cin 2)."""
+    from convviz.core.paths.model import StepModel
+    from convviz.core.pipeline import BlockConfig
+    from convviz.core.scene import Scene
+
+    x = np.array([[[[2.0]], [[-1.0]]], [[[5.0]], [[1.0]]]], np.float32)      # (2, 2, 1, 1)
+    w = np.array([[[[3.0]], [[4.0]]]], np.float32)                          # (1, 2, 1, 1)
+    scene = Scene(x, w, None, config=BlockConfig(padding=(0, 0), pool="none", activation="identity", loss="sum"))
+    model = StepModel(scene.pipeline("numpy"))
+    z_step = model.path("forward").stages[1].step(0)                      # Z[0,0,0,0] = 2·3 + (−1)·4
+    split = subtotals.of_step(z_step)
+    assert [(s.index, s.value) for s in split.subtotals] == [(0, 6.0), (1, -4.0)]
+    assert {k: v.tolist() for k, v in split.cells.items()} == {0: [[0, 0, 0, 0]], 1: [[0, 1, 0, 0]]}
+    dw_step = model.path("dw").stages[0].step(0)                           # dW[0,0,0,0] = Σ_n X[n,0]·dZ[n,0]
+    split = subtotals.of_step(dw_step)
+    assert split.axis == "n" and [(s.index, s.value) for s in split.subtotals] == [(0, 2.0), (1, 5.0)]
+    assert split.plane(1, 0) == (1, 0)
+    assert subtotals.of_step(model.path("activation").stages[0].step(0)) is None

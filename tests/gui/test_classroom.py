@@ -145,14 +145,18 @@ def test_predict_the_next_cell_hides_the_value_until_the_next_key(window, qtbot)
     assert not window.stage.formula.text().endswith("= ?")
 
 
-def test_predict_hides_the_note_that_gives_the_stamp_away(window, qtbot):
+def test_predict_hides_only_the_stamps_unknowns(window, qtbot):
     window.files.open_lesson(lessons_dir() / "001-scope-of-impact.json")
     window.doc.set_path("dx-scatter")
     window.doc.set_position(0)
+    step = window.doc.path().stages[0].step(0)
+    revealed = window.stage.formula.text()
     window.menus.predict_action.setChecked(True)
-    assert "before + stamp = after" not in window.stage.formula.text()
+    hidden = window.stage.formula.text()
+    assert step.formula in hidden                                      # dZ and W, the givens, stay
+    assert step.note not in hidden and "before + stamp = after" in hidden and " + ? = ?" in hidden
     qtbot.keyClick(window, QtCore.Qt.Key_Right)                       # reveal: the note is back
-    assert "before + stamp = after" in window.stage.formula.text()
+    assert window.stage.formula.text() == revealed
 
 
 def test_v_toggles_the_values_in_the_cells(window, qtbot):

@@ -99,4 +99,4 @@ def test_hovering_x_pad_names_the_x_pad_cell_and_its_value(window, qtbot):
                                  window.statusBar().currentMessage().startswith(f"X_pad[0, 0, {y}, {x}]"))[1])
         return window.statusBar().currentMessage()
     assert hover(1, 1) == "X_pad[0, 0, 1, 1] = 3.5"
-    assert hover(0, 2) == "X_pad[0, 0, 0, 2] = 0"                # a padding cell
+    assert hover(0, 2) == "X_pad[0, 0, 0, 2] = 0 — padding: a zero added around the input"   # says what it is

@@ -122,6 +122,8 @@ class Step:
     writes: list[tuple] = field(default_factory=list)   # scatter steps: (cell, amount)
     note: str = ""                 # what the formula leaves unsaid: ties, padding, cells never reached
     marks: dict[Role, list[tuple]] = field(default_factory=dict)   # cells marked apart: a max's winner, the bias
+    sum_over: tuple[Role, str] | None = None   # (role, axis): term i reads highlights[role][i]; the sum runs
+    #                                            over that role's channels ("c", "q") or samples ("n")
 
     @property
     def partial_sums(self) -> list[float]:
@@ -265,4 +267,4 @@ def correlation_step(k: int, inp: np.ndarray, ker: np.ndarray, out: np.ndarray, 
                                 [xc[1] for xc in hx], axis, const if bias is not None else None, f"b[{q}]")
     highlights = {in_role: hx, ker_role: hw_, out_role: [cell]}
     return Step(k, out_role, cell, terms, value, highlights, formula, const, note=note,
-                marks={B: [(q,)]} if bias is not None else {})
+                marks={B: [(q,)]} if bias is not None else {}, sum_over=(in_role, axis))

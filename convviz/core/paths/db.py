@@ -15,7 +15,8 @@ def build(model) -> Path:
                  for j in range(r.dz.shape[3])]
         terms = [Term(float(r.dz[c]), 1.0, DZ, c) for c in cells]
         formula, note = sum_formula(f"db[{q}]", terms, float(r.db[q]), [c[0] for c in cells], "n")
-        return Step(q, DB, (q,), terms, float(r.db[q]), {DZ: cells, DB: [(q,)]}, formula, note=note)
+        return Step(q, DB, (q,), terms, float(r.db[q]), {DZ: cells, DB: [(q,)]}, formula, note=note,
+                    sum_over=(DZ, "n"))
 
     return Path("db", TITLE, [Stage("sum", "db sums dZ", "Every output cell adds its bias once, so db[q] is the "
                                     "sum of dZ over channel q (and the batch).", "db[q] = Σ_n Σ_i Σ_j dZ[n,q,i,j]",

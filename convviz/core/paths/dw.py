@@ -77,7 +77,8 @@ def build(model) -> Path:
         xs, ds, terms, samples = terms_of(tap, False)
         v = float(r.dw_eff[tap])
         formula, note = sum_formula(f"{dw_role.name}{list(tap)}", terms, v, samples, "n")
-        return Step(k, dw_role, tap, terms, v, {X_PAD: xs, DZ: ds, dw_role: [tap]}, formula, note=note)
+        return Step(k, dw_role, tap, terms, v, {X_PAD: xs, DZ: ds, dw_role: [tap]}, formula, note=note,
+                    sum_over=(X_PAD, "n"))
 
     def correlation_step(k):
         tap = cell_of(r.dw_eff.shape, k)
@@ -89,7 +90,8 @@ def build(model) -> Path:
         where = (f"{dw_role.name}{list(tap)} is (X_pad ⋆ {dz_role.name}){list(at)} = {fmt(float(full[at]))}"
                  + (f"; {crop_short}" if cropped else ""))
         highlights = {X_PAD: xs, dz_role: ds, full_role: [at], dw_role: [tap]}
-        return Step(k, dw_role, tap, terms, v, highlights, formula, note="\n".join(n for n in (where, note) if n))
+        return Step(k, dw_role, tap, terms, v, highlights, formula, note="\n".join(n for n in (where, note) if n),
+                    sum_over=(X_PAD, "n"))
 
     shown_dz = Shown(dz_role, dz_ins)
     stages = [
