@@ -20,14 +20,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import links
 from .activations import FORMULAS as SIGMA
 from .activations import derivative
 from .backend import Backend
 from .losses import FORMULAS as LOSS_FORMULAS
 from .network import Network, NetworkResults
+from .reference import flip_kernel
+from .three_ways import flipped_tap
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 CHAIN_FORMULA = "δˡ = (δˡ⁺¹ ⋆ W′ˡ⁺¹) ⊙ σ′(zˡ)"
+MAX_SHOWN = 12               # products written out in a hand-over step; the rest are counted
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,6 +44,7 @@ class ChainStep:
     numbers: str                 # the formula with the numbers of ``cell``
     arrays: dict = field(default_factory=dict)    # name -> array to show, in order
     cell: tuple | None = None    # (n, c, i, j) of the cell the numbers are for
+    reads: dict = field(default_factory=dict)     # name -> the cells the numbers read (outlined)
 
 
 def sup(l: int) -> str:
@@ -120,14 +125,21 @@ def _block_steps(network: Network, r: NetworkResults, k: int) -> list[ChainStep]
                          f"db{s}[{q}] = Σ δ{s}[:, {q}] over {br.dz[:, q].size} cells = {_f(br.db[q])}",
                          {f"dW{s}": br.dw, f"db{s}": br.db.reshape(1, 1, 1, -1)}, (0, 0, 0, q)))
     cell = _largest(br.dx)
-    terms = blk.w.shape[0] // max(1, c.groups) * blk.w.shape[2] * blk.w.shape[3]
+    pairs = links.influence_pairs(br.spec, br.w_eff.shape, br.dx.shape[2:], br.dz.shape[2:], cell)
+    flipped = [flipped_tap(br.w_eff.shape, br.spec.groups, tap) for _z, tap, _xp in pairs]
+    products = " + ".join(f"{_f(br.dz[z])}·{_f(br.w_eff[tap])}" for z, tap, _xp in pairs[:MAX_SHOWN])
+    if len(pairs) > MAX_SHOWN:
+        products += f" + … ({len(pairs)} terms)"
+    lhs = f"dP{sup(l - 1)}{_at(cell)} = dX{s}{_at(cell)}" if l > 1 else f"dX¹{_at(cell)}"
+    numbers = f"{lhs} = Σ δ{s}·W′{s} = {products or '0 (no window reaches it)'} = {_f(br.dx[cell])}"
     if l > 1:
         title = f"Block {l}: dX{s} becomes block {l - 1}'s dP{sup(l - 1)}"
         formula = f"dP{sup(l - 1)} = dX{s} = δ{s} ⋆ W′{s}   (W′: the kernel rotated 180°, channels swapped)"
-        numbers = f"dP{sup(l - 1)}{_at(cell)} = dX{s}{_at(cell)} = Σ δ{s}·W′{s} (up to {terms} terms) = {_f(br.dx[cell])}"
     else:
         title = "Block 1: dX¹, the gradient of the input, ends the chain"
         formula = "dX¹ = δ¹ ⋆ W′¹   (W′: the kernel rotated 180°, channels swapped)"
-        numbers = f"dX¹{_at(cell)} = Σ δ¹·W′¹ (up to {terms} terms) = {_f(br.dx[cell])}"
-    out.append(ChainStep(layer, k, "handover", title, formula, numbers, {f"δ{s}": br.dz, f"dX{s}": br.dx}, cell))
+    reads = {f"δ{s}": [z for z, _tap, _xp in pairs], f"W′{s}": flipped}
+    out.append(ChainStep(layer, k, "handover", title, formula, numbers,
+                         {f"δ{s}": br.dz, f"W′{s}": flip_kernel(br.w_eff, br.spec.groups), f"dX{s}": br.dx},
+                         cell, reads))
     return out

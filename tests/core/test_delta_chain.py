@@ -86,3 +86,52 @@ def test_a_nudge_outside_the_network_is_refused():
         nudge(net, 1, "w", (0, 0, 9, 0))
     with pytest.raises(ValueError, match="block 1 has no bias"):
         nudge(net, 0, "b", (0,))
+
+
+def _reaching(spec, w_shape, dz_shape, cell):
+    """By the definition: the (δ cell, W tap) pairs of Z = X_pad ⋆ W whose window reads X[cell]."""
+    n, c, y, x = cell
+    cout, cin_g, kh, kw = w_shape
+    cout_g = cout // spec.groups
+    (sh, sw), (dh, dw) = spec.stride, spec.dilation
+    top, left = spec.padding[0], spec.padding[2]
+    out = []
+    for q in range(cout):
+        if q // cout_g != c // cin_g:
+            continue
+        for i in range(dz_shape[2]):
+            for j in range(dz_shape[3]):
+                for m in range(kh):
+                    for nn in range(kw):
+                        if i * sh + m * dh - top == y and j * sw + nn * dw - left == x:
+                            out.append(((n, q, i, j), (q, c % cin_g, m, nn)))
+    return out
+
+
+def test_a_hand_over_step_writes_out_and_outlines_every_product_of_its_sum():
+    """The δ cells outlined are those whose window reads the dX cell (found by looping over the
+    definition), each W′ cell is its W tap rotated, and the products add up to dX."""
+    nets = [lessons.delta_chain().network()] + [net for _cid, net, _want in list(fixture_cases())[:8]]
+    checked = 0
+    for net in nets:
+        r = net.compute("numpy")
+        for st in delta_chain(net, r):
+            if st.kind != "handover":
+                continue
+            br, s = r.blocks[st.block], "¹²³⁴"[st.block]
+            if br.spec.padding_mode != "zeros":
+                continue
+            want = _reaching(br.spec, br.w_eff.shape, br.dz.shape, st.cell)
+            assert sorted(st.reads[f"δ{s}"]) == sorted(z for z, _tap in want)
+            kh, kw = br.w_eff.shape[2:]
+            wf = st.arrays[f"W′{s}"]
+            total = 0.0
+            for (z, tap), zc, fc in zip(sorted(want), *zip(*sorted(zip(st.reads[f"δ{s}"], st.reads[f"W′{s}"])))):
+                assert zc == z
+                q, c, m, nn = tap
+                assert wf[fc] == br.w_eff[q, c, m, nn] and fc[2:] == (kh - 1 - m, kw - 1 - nn)
+                total += float(br.dz[z]) * float(br.w_eff[tap])
+            assert total == pytest.approx(float(br.dx[st.cell]), rel=1e-4, abs=1e-6)
+            assert st.numbers.endswith(f"= {float(br.dx[st.cell]):.4g}")
+            checked += 1
+    assert checked >= 6

@@ -3,7 +3,7 @@
 One stage per :class:`..delta_chain.ChainStep` (the loss; per block from the last down: the
 pooling's hand-back, the σ′ gate, what the kernel learns, dX handed down as the previous
 block's dP). Each stage names its layer, shows the formula and, in its one step, the
-formula with the numbers of one cell, that cell outlined. The numbers are the network's
+formula with the numbers of one cell, that cell outlined and the cells its numbers read too. The numbers are the network's
 own (:meth:`..network.Network.compute`, the same engine); a one-block scene is a network of one.
 """
 from __future__ import annotations
@@ -53,6 +53,9 @@ def build(model) -> Path:
         def step(k, st=st, shown=shown):
             last = shown[-1]             # the tensor the numbers write; the same cell of its peers lights too
             lit = {s.role: [st.cell] for s in shown if s.data.shape == last.data.shape}
+            for s in shown:              # and the cells its numbers read
+                if s.role.name in st.reads:
+                    lit[s.role] = list(st.reads[s.role.name])
             if st.kind == "pool":        # and the dP cells whose windows hold it
                 br = results.blocks[st.block]
                 lit[shown[0].role] = links.pool_targets(br.pool_spec, br.a.shape, br.p.shape, st.cell)
