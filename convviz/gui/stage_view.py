@@ -242,14 +242,16 @@ class StageView(QtWidgets.QWidget):
         return True
 
     def _stretch_grid(self, shown, cols: int) -> None:
-        """Columns and rows share the stage in proportion to the cells they show (plus room for axes)."""
+        """Columns and rows share the stage in proportion to the cells they show (plus room for axes);
+        a small tensor (a kernel, a bias) is given the room of at least 6 cells, so it stays legible
+        beside big planes."""
         def hw(s):
             return s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])
         col_w, row_h = [0] * 8, [0] * 8
         for i, s in enumerate(shown):
             h, w = hw(s)
-            col_w[i % cols] = max(col_w[i % cols], min(w, 32) + 5)     # + the axis and colour bar's room
-            row_h[i // cols] = max(row_h[i // cols], min(h, 32) + 3)
+            col_w[i % cols] = max(col_w[i % cols], min(max(w, 6), 32) + 5)     # + the axis and colour bar's room
+            row_h[i // cols] = max(row_h[i // cols], min(max(h, 6), 32) + 3)
         for k in range(8):
             self.view_grid.setColumnStretch(k, col_w[k])
             self.view_grid.setRowStretch(k, row_h[k])
