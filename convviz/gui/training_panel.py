@@ -22,6 +22,18 @@ from .tensorview import TensorView
 PREVIEW_SECONDS = 0.25          # how often a run hands its network to the window's views
 
 
+class LossAxis(pg.AxisItem):
+    """The loss axis: on a log scale only 1, 2 and 5 of each decade are labelled (pyqtgraph
+    labels every minor tick when the range is narrow, and they overlap)."""
+
+    def tickStrings(self, values, scale, spacing):
+        strings = super().tickStrings(values, scale, spacing)
+        if not self.logMode:
+            return strings
+        mantissas = [10 ** (v - np.floor(v)) for v in values]
+        return [s if min(abs(m - k) / k for k in (1, 2, 5, 10)) < 1e-6 else "" for s, m in zip(strings, mantissas)]
+
+
 def kernel_mosaic(w: np.ndarray) -> np.ndarray:
     """W (Cout, Cin, kh, kw) as one plane of tiles W[q, c], q-major, in a near-square grid with
     NaN gaps: four 3×3 filters read as a 2×2 grid rather than a strip too thin to see."""
@@ -101,7 +113,7 @@ class TrainingPanel(QtWidgets.QGroupBox):
         g.addWidget(self.step_button, 1, 0, 1, 2)
         g.addWidget(self.run_button, 1, 2, 1, 2)
         g.addWidget(self.status, 1, 4, 1, 2)
-        self.curve_plot = pg.PlotWidget(title="loss")
+        self.curve_plot = pg.PlotWidget(title="loss", axisItems={"left": LossAxis("left")})
         self.curve_plot.setObjectName("lossCurve")
         self.curve_plot.setFixedHeight(190)
         self.curve_plot.setLogMode(y=True)
