@@ -168,3 +168,16 @@ def test_choosing_another_block_keeps_the_curve_and_an_edit_starts_a_new_one(win
     assert window.doc.scene.selected == 1 and len(net.training.curve.yData) == 4     # block 2 stays shown
     click(qtbot, net.layers.add_button)                  # another network: another curve
     assert net.training.trainer is None and net.training.curve.yData is None
+
+
+def test_the_loss_axis_labels_only_1_2_and_5_of_each_decade_on_a_log_scale(qtbot):
+    import math
+
+    from convviz.gui.training_panel import LossAxis
+    axis = LossAxis("left")
+    values = [math.log10(v) for v in (20, 30, 40, 50, 60, 100, 300)]
+    axis.setLogMode(True)
+    shown = axis.tickStrings(values, 1.0, 1.0)
+    assert [bool(s) for s in shown] == [True, False, False, True, False, True, False]
+    axis.setLogMode(False)
+    assert all(axis.tickStrings([1.0, 2.0, 3.0], 1.0, 1.0))
