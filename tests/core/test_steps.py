@@ -77,13 +77,14 @@ def _near(shown: float, exact: float, slack: float = 0.0) -> bool:
     return abs(shown - exact) <= _half_unit(exact) + slack + 1e-6
 
 
-def _assert_formula_numbers(step, stage):
+def _assert_formula_numbers(step, stage, act=(*SIGMOID, 0.25, 0.1)):
     """The numbers a step's formula shows, worked out by hand (this test's activation is the sigmoid).
 
     Gather steps: the result is the cell's value; the shown factors are the step's terms in
     order (or the subtotals per channel or sample, or single values added up); when every
     term is shown, their products (and the bias) add up to the result;
-    σ(z) and σ′(z) equal the definitions at the shown z. Scatter steps: dP·share = the stamp, and the totals are dA after the step."""
+    σ(z) and σ′(z) equal the definitions at the shown z: ``act`` is (σ, σ′, a bound on |σ′|,
+    a bound on |σ″|) written by hand, the sigmoid's unless given. Scatter steps: dP·share = the stamp, and the totals are dA after the step."""
     f = step.formula
     if " += " in f:
         m = re.fullmatch(r"dA\[.*\] \+= (\S+)·(\S+) = (\S+)(?: each)? → (.+)", f)
@@ -93,7 +94,8 @@ def _assert_formula_numbers(step, stage):
             da = stage.tensors_at(step.index)[-1].data          # dA after this step
             assert all(_near(t, float(da[c])) for t, (c, _) in zip(totals, step.writes)), f
             assert _near(g, step.terms[0].a) and _near(share, step.terms[0].b) and _near(v, step.value), f
-            assert _near(v, g * share, 1.1e-2 * abs(g * share)), f
+            eg, es = _half_unit(g), _half_unit(share)              # each shown factor is off by at most this
+            assert _near(v, g * share, abs(g) * es + abs(share) * eg + eg * es), f
         else:
             m = re.fullmatch(r"dX_pad\[window of Z\[(.*)\]\] \+= (\S+)·W\[(\d+)\]", f)
             assert m and _near(_number(m[2]), step.value) and int(m[3]) == step.cell[1], f
@@ -106,14 +108,15 @@ def _assert_formula_numbers(step, stage):
     rhs = sides[-2]
     if rhs.startswith("σ("):
         z = _number(rhs[2:-1])
-        assert _near(result, SIGMOID[0](z), 0.25 * _half_unit(z)), f     # |σ′| ≤ 1/4
+        assert _near(result, act[0](z), act[2] * _half_unit(z)), f
         return
     if rhs.startswith("max("):
         assert max(_number(v) for v in rhs[4:-1].split(", ")) == result, f
         return
     if len(sides) == 4 and "σ′(" in sides[1]:                   # dZ = dA·σ′(z) = dA·σ′ = result
         z = _number(sides[1].split("σ′(", 1)[1][:-1])
-        assert _near(_number(rhs.split("·")[1]), SIGMOID[1](z), 0.1 * _half_unit(z)), f      # |σ″| < 0.1
+        if z != 0 or act[3] != 0:                               # ReLU′ at a z shown as 0: either side
+            assert _near(_number(rhs.split("·")[1]), act[1](z), act[3] * _half_unit(z)), f
     total, bound, complete = 0.0, _half_unit(result) + 1e-6, True
     for i, part in enumerate(rhs.split(" + ")):
         if part.startswith("…"):

@@ -89,7 +89,9 @@ def build(model) -> Path:
         formula, note = sum_formula(f"{dw_role.name}{list(tap)}", terms, v, samples, "n")
         where = (f"{dw_role.name}{list(tap)} is (X_pad ⋆ {dz_role.name}){list(at)} = {fmt(float(full[at]))}"
                  + (f"; {crop_short}" if cropped else ""))
-        highlights = {X_PAD: xs, dz_role: ds, full_role: [at], dw_role: [tap]}
+        highlights = {X_PAD: xs, dz_role: ds, dw_role: [tap]}
+        if cropped:                         # the correlation is shown only where it is not dW itself
+            highlights[full_role] = [at]
         return Step(k, dw_role, tap, terms, v, highlights, formula, note="\n".join(n for n in (where, note) if n),
                     sum_over=(X_PAD, "n"))
 

@@ -1,0 +1,175 @@
+"""A lecturer's sweep: many random valid scenes, every path, every position.
+
+For each scene (seeded): every position of every path builds; each step's formula shows
+the numbers of the cell it writes (``_assert_formula_numbers``, worked out by hand);
+the terms or the subtotals add up to the value; every highlighted or marked cell lies
+inside the tensor of its role that the stage shows; and each path's last stage equals
+the gradient computed here from the definitions (:mod:`convviz.core.reference`, the
+activations and losses written out by hand below).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convviz.core import reference
+from convviz.core.paths.model import StepModel
+from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
+from convviz.core.spec import PoolSpec, make_conv_spec
+from tests.conftest import assert_close
+from tests.core.test_steps import LAST_ROLE, _assert_formula_numbers
+
+SLOPE = 0.01
+# σ, σ′, a bound on |σ′| and on |σ″|, by hand
+ACTS = {
+    "identity": (lambda z: z, lambda z: 1.0, 1.0, 0.0),
+    "relu": (lambda z: max(z, 0.0), lambda z: float(z > 0), 1.0, 0.0),
+    "leaky_relu": (lambda z: z if z > 0 else SLOPE * z, lambda z: 1.0 if z > 0 else SLOPE, 1.0, 0.0),
+    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2, 0.25, 0.1),
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2, 1.0, 0.77),
+}
+LOSSES = ("sum", "one_hot", "half_squared_error", "given")
+MODES = ("zeros", "reflect", "replicate", "circular")
+N_SCENES = 120
+
+
+def _padding(rng, kind):
+    if kind == "int":
+        return int(rng.integers(0, 4))
+    if kind == "pair":
+        return (int(rng.integers(0, 4)), int(rng.integers(0, 4)))
+    if kind == "asym":
+        return tuple((int(rng.integers(0, 4)), int(rng.integers(0, 4))) for _ in range(2))
+    return kind
+
+
+def scene(seed: int):
+    """A random valid scene: (Tensors, BlockConfig), drawn until PyTorch would accept it."""
+    rng = np.random.default_rng(seed)
+    while True:
+        groups = int(rng.choice([1, 1, 2, 3, 4]))
+        cin = groups * int(rng.integers(1, 4 // groups + 1))
+        cout = groups * int(rng.integers(1, 4 // groups + 1))
+        kh, kw = (int(v) for v in rng.integers(1, 6, 2))
+        stride = tuple(int(v) for v in rng.integers(1, 4, 2))
+        dilation = tuple(int(v) for v in rng.integers(1, 4, 2))
+        kind = str(rng.choice(["int", "pair", "asym", "same", "valid"]))
+        if kind == "same":
+            stride = (1, 1)
+        padding = _padding(rng, kind)
+        mode = str(rng.choice(MODES))
+        n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
+        try:
+            spec = make_conv_spec((kh, kw), stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                  padding_mode=mode)
+        except ValueError:
+            continue
+        t, b, l, r = spec.padding
+        if mode == "reflect" and not (max(t, b) < h and max(l, r) < w):
+            continue
+        if mode == "circular" and not (max(t, b) <= h and max(l, r) <= w):
+            continue
+        oh, ow = spec.output_size((h, w))
+        if oh < 1 or ow < 1:
+            continue
+        pool = str(rng.choice(["none", "max", "avg"]))
+        pk = (int(rng.integers(1, min(oh, 3) + 1)), int(rng.integers(1, min(ow, 3) + 1)))
+        ps = None if rng.random() < 0.3 else tuple(int(v) for v in rng.integers(1, 3, 2))
+        pp = (int(rng.integers(0, pk[0] // 2 + 1)), int(rng.integers(0, pk[1] // 2 + 1)))
+        if pool != "none" and min(PoolSpec(pk, ps or pk, pp).output_size((oh, ow))) < 1:
+            continue
+        loss = str(rng.choice(LOSSES))
+        x = rng.integers(-3, 4, (n, cin, h, w)).astype(np.float32)
+        if rng.random() < 0.5:                       # also fractions, where rounding shows
+            x = rng.standard_normal((n, cin, h, w)).astype(np.float32)
+        wt = rng.integers(-2, 3, (cout, cin // groups, kh, kw)).astype(np.float32)
+        bias = None if rng.random() < 0.3 else rng.integers(-2, 3, cout).astype(np.float32)
+        cfg = BlockConfig(stride=stride, padding=padding, dilation=dilation, groups=groups, padding_mode=mode,
+                          true_convolution=bool(rng.random() < 0.3), activation=str(rng.choice(list(ACTS))),
+                          pool=pool, pool_kernel=pk, pool_stride=ps, pool_padding=pp, loss=loss)
+        p_shape = (n, cout) + (PoolSpec(pk, ps or pk, pp).output_size((oh, ow)) if pool != "none" else (oh, ow))
+        target = rng.integers(-2, 3, p_shape).astype(np.float32) if loss == "half_squared_error" else None
+        dp = rng.integers(-2, 3, p_shape).astype(np.float32) if loss == "given" else None
+        if loss == "one_hot":
+            cfg = BlockConfig(**{**cfg.__dict__, "one_hot_cell": tuple(int(rng.integers(0, s)) for s in p_shape)})
+        return Tensors(x, wt, bias, target, dp), cfg
+
+
+def direct(t: Tensors, c: BlockConfig) -> dict:
+    """Every gradient of the block from the definitions, in float64 (A rounded to float32)."""
+    x = t.x.astype(np.float64)
+    w = t.w.astype(np.float64)[:, :, ::-1, ::-1] if c.true_convolution else t.w.astype(np.float64)
+    spec = make_conv_spec(w.shape[2:], **c.conv_args())
+    z = reference.conv2d(x, w, None if t.b is None else t.b.astype(np.float64), spec)
+    f, fp = np.vectorize(ACTS[c.activation][0]), np.vectorize(ACTS[c.activation][1])
+    a = f(z).astype(np.float32).astype(np.float64)    # as PyTorch holds it: a max pool's ties are float32 ties
+    if c.pool != "none":
+        ps = PoolSpec(tuple(c.pool_kernel), tuple(c.pool_stride or c.pool_kernel), tuple(c.pool_padding))
+        p = reference.max_pool2d(a, ps)[0] if c.pool == "max" else reference.avg_pool2d(a, ps)
+    else:
+        p = a
+    dp = {"sum": np.ones_like(p), "half_squared_error": p - (t.target if t.target is not None else 0),
+          "given": t.dp, "one_hot": np.zeros_like(p)}[c.loss].astype(np.float64)
+    if c.loss == "one_hot":
+        dp[tuple(c.one_hot_cell)] = 1.0
+    if c.pool == "max":
+        da = reference.max_pool2d_backward(a, dp, ps)
+    elif c.pool == "avg":
+        da = reference.avg_pool2d_backward(a.shape, dp, ps)
+    else:
+        da = dp
+    dz = da * fp(z)
+    dx, dw, db = reference.conv2d_backward(x, w, dz, spec)
+    if c.true_convolution:
+        dw = dw[:, :, ::-1, ::-1]
+    return {"dP": dp, "dA": da, "dZ": dz, "dX": dx, "dW": dw, "db": db, "dX¹": dx}
+
+
+def _check_cells(step, stage, k, where):
+    """Each highlighted or marked cell lies inside the tensor of its role the stage shows."""
+    shown = {s.role: np.shape(s.data) for s in stage.tensors_at(k)}
+    for what, cells in (("highlight", step.highlights), ("mark", step.marks)):
+        for role, cs in cells.items():
+            assert role in shown, f"{where}: a {what} of {role.name}, which the stage does not show"
+            shape = shown[role]
+            for cell in cs:
+                assert len(cell) == len(shape) and all(0 <= i < s for i, s in zip(cell, shape)), \
+                    f"{where}: {what} {role.name}{tuple(cell)} outside {shape}"
+
+
+def sweep_scene(seed: int):
+    t, c = scene(seed)
+    sm = StepModel(Pipeline(t, c, "numpy"))
+    want = direct(t, c)
+    for name in sm.available():
+        path = sm.path(name)
+        for pos in range(path.n_positions):
+            si, k = path.position(pos)
+            stage = path.stages[si]
+            where = f"seed {seed} {c} path {name} stage {stage.key} step {k}"
+            tensors = stage.tensors_at(k)
+            assert all(np.shape(s.data) for s in tensors), where
+            if k is None:
+                continue
+            step = stage.step(k)
+            _check_cells(step, stage, k, where)
+            if step.writes:
+                for (cell, amount), term in zip(step.writes, step.terms):
+                    assert amount == pytest.approx(term.product), where
+            elif len(step.terms) and name != "delta-chain":
+                assert step.value == pytest.approx(sum(t.product for t in step.terms) + step.constant,
+                                                   rel=1e-4, abs=1e-4 * max(1, len(step.terms))), where
+            if name != "delta-chain":
+                try:
+                    _assert_formula_numbers(step, stage, ACTS[c.activation])
+                except AssertionError as e:
+                    raise AssertionError(f"{where}: {e}") from None
+        role = LAST_ROLE[name]
+        got = next(s.data for s in path.last.tensors if role in (s.role, s.role.name))
+        expected = want[role][:1] if name == "jacobian" else want[role]
+        assert_close(got, expected, terms=sm.r.dz.size * 4, what=f"seed {seed} {name}")
+
+
+@pytest.mark.parametrize("seed", range(N_SCENES))
+def test_every_position_of_every_path(seed):
+    sweep_scene(seed)
