@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convviz.core import reference
+from convviz.core import reference, zeros
+from convviz.core.paths import roles
+from convviz.core.three_ways import dw_three_ways, dx_three_ways
 from convviz.core.paths.model import StepModel
 from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
 from convviz.core.spec import PoolSpec, make_conv_spec
@@ -173,3 +175,72 @@ def sweep_scene(seed: int):
 @pytest.mark.parametrize("seed", range(N_SCENES))
 def test_every_position_of_every_path(seed):
     sweep_scene(seed)
+
+
+def _reach(spec, hw, out_hw):
+    """By brute force: which padded rows/columns some tap reads, and which input cells they copy."""
+    rows, cols = spec.pad_maps(hw)
+    hp, wp = len(rows), len(cols)
+    read = np.zeros((hp, wp), bool)
+    for i in range(out_hw[0]):
+        for j in range(out_hw[1]):
+            for m in range(spec.kernel[0]):
+                for nn in range(spec.kernel[1]):
+                    read[spec.stride[0] * i + spec.dilation[0] * m, spec.stride[1] * j + spec.dilation[1] * nn] = True
+    got = np.zeros(hw, bool)
+    for a, b in zip(*np.nonzero(read)):
+        if rows[a] >= 0 and cols[b] >= 0:
+            got[rows[a], cols[b]] = True
+    return read, got
+
+
+@pytest.mark.parametrize("seed", range(N_SCENES))
+def test_three_ways_and_zero_kinds_agree_with_the_definition(seed):
+    """Every dX cell three ways and every dW tap three ways add up to the definition, each
+    product's factors are the cells it names; the zero kinds match a brute-force reach."""
+    t, c = scene(seed)
+    sm = StepModel(Pipeline(t, c, "numpy"))
+    r, spec, want = sm.r, sm.spec, direct(t, c)
+    hw, out_hw = t.x.shape[2:], r.dz.shape[2:]
+    where = f"seed {seed} {c}"
+    gather = {s.key: s for s in sm.path("dx-gather").stages}
+    dz_pad, w_flip = gather["correlate"].shown(roles.DZ_PAD), gather["flip"].shown(roles.W_FLIP)
+    for cell in np.ndindex(*r.dx.shape):
+        tw = dx_three_ways(spec, r.w_eff, r.dz, hw, cell)
+        for v in (tw.gathered, tw.stamped, tw.jt_dot(r.dz)):
+            assert v == pytest.approx(want["dX"][cell], rel=1e-4, abs=1e-4), where
+        for p in tw.gather:
+            assert dz_pad[p.a_cell] == p.a and w_flip[p.b_cell] == p.b, f"{where} dX{cell}: {p}"
+        for s_ in tw.stamps:
+            assert s_.after == pytest.approx(s_.before + s_.dz * s_.w) and r.dz[s_.dz_cell] == s_.dz, where
+            assert r.w_eff[s_.tap] == s_.w, where
+    x_col = reference.im2col(t.x.astype(np.float64), spec)
+    dz_ins = reference.insert_zeros(r.dz, spec.stride)
+    for tap in np.ndindex(*r.dw_eff.shape):
+        ways = dw_three_ways(spec, r.w_eff.shape, r.x_pad, r.dz, tap)
+        want_w = want["dW"][:, :, ::-1, ::-1] if c.true_convolution else want["dW"]
+        for name, products in ways.items():
+            assert sum(p.value for p in products) == pytest.approx(want_w[tap], rel=1e-4, abs=1e-4), where
+        for p in ways["correlation"]:
+            assert dz_ins[p.b_cell] == p.b and r.x_pad[p.a_cell] == p.a, where
+        for p in ways["im2col"]:
+            g, qq, col = p.a_cell
+            assert r.dz[col // (out_hw[0] * out_hw[1]), g * (r.dz.shape[1] // spec.groups) + qq,
+                        col // out_hw[1] % out_hw[0], col % out_hw[1]] == p.a, where
+            assert x_col[p.b_cell] == pytest.approx(p.b), where
+    read, got = _reach(spec, hw, out_hw)
+    kinds = zeros.dx_kinds(spec, hw, out_hw)
+    assert ((kinds == zeros.UNREACHED) == ~got).all(), where
+    for axis, index in enumerate(spec.pad_maps(hw)):          # per axis: some tap reads a copy of row/column i
+        hit = read.any(axis=1 - axis)
+        for i in range(hw[axis]):
+            reached_any = hit[index == i].any()
+            assert (zeros.unreached_reason(spec, hw, out_hw, axis, i) is None) == reached_any, where
+    xk = zeros.x_pad_kinds(spec, hw, out_hw)
+    pads = np.ones(read.shape, bool)
+    tp, _, lp, _ = spec.padding
+    pads[tp:tp + hw[0], lp:lp + hw[1]] = False
+    assert (np.isin(xk, [zeros.PADDING, zeros.COPY]) == pads).all(), where
+    assert not (read & (xk == zeros.UNREACHED)).any(), where
+    dk = zeros.dz_pad_kinds(spec, hw, out_hw, dz_pad)
+    assert (dz_pad[~np.isin(dk, [zeros.VALUE])] == 0).all(), where
