@@ -49,8 +49,9 @@ def dx_tables(results, x_hw, cell) -> tuple[str, list]:
         ("Jᵀ row · dZ", ("Z cell", "Jᵀ entry ∂Z/∂X", "dZ", "product"), jt, tw.jt_dot(results.dz), jlights)])
 
 
-def dw_tables(results, tap) -> tuple[str, list]:
-    """(title, ways) of dW_eff[tap], as :func:`dx_tables`."""
+def dw_tables(results, tap, clicked: tuple | None = None) -> tuple[str, list]:
+    """(title, ways) of dW_eff[tap], as :func:`dx_tables`; ``clicked``: the tap of dW the person
+    clicked when it is not ``tap`` (true convolution: dW = rot180(dW_eff)), named in the title."""
     ways = dw_three_ways(results.spec, results.w_eff.shape, results.x_pad, results.dz, tap)
     value = float(results.dw_eff[tuple(tap)])
 
@@ -62,7 +63,9 @@ def dw_tables(results, tap) -> tuple[str, list]:
             for p in ways["correlation"]]
     im2 = [(f"dZ_row{_cell(p.a_cell)}", _num(p.a), f"X_col{_cell(p.b_cell)}", _num(p.b), _num(p.value))
            for p in ways["im2col"]]
-    return (f"dW{_cell(tap)} = {_num(value)}", [
+    title = (f"dW{_cell(tap)} = {_num(value)}" if clicked is None else
+             f"dW{_cell(clicked)} = {_num(value)}  (= dW_eff{_cell(tap)}, the kernel rotated 180°)")
+    return (title, [
         ("Shifted X_pad times dZ", ("X_pad cell", "X_pad", "dZ cell", "dZ", "product"), shift, total(ways["shift"]),
          [{roles.X_PAD: [p.a_cell], roles.DZ: [p.b_cell]} for p in ways["shift"]]),
         ("The correlation X_pad ⋆ dZ↑0", ("X_pad cell", "X_pad", "dZ↑0 cell", "dZ", "product"), corr,
@@ -172,7 +175,7 @@ def clicked_value(results, x_hw, role, cell, true_convolution: bool) -> tuple[st
         q, c, m, n = cell
         if role == roles.DW and true_convolution:          # dW = rot180(dW_eff): the tap correlated
             kh, kw = results.w_eff.shape[2:]
-            cell = (q, c, kh - 1 - m, kw - 1 - n)
+            return dw_tables(results, (q, c, kh - 1 - m, kw - 1 - n), clicked=tuple(cell))
         return dw_tables(results, cell)
     return None
 
