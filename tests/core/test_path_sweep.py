@@ -9,6 +9,8 @@ activations and losses written out by hand below).
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -166,10 +168,36 @@ def sweep_scene(seed: int):
                     _assert_formula_numbers(step, stage, ACTS[c.activation])
                 except AssertionError as e:
                     raise AssertionError(f"{where}: {e}") from None
+        if name == "dx-gather":
+            _check_pad_derivation(next(s for s in path.stages if s.key == "pad"), sm, where)
         role = LAST_ROLE[name]
         got = next(s.data for s in path.last.tensors if role in (s.role, s.role.name))
         expected = want[role][:1] if name == "jacobian" else want[role]
         assert_close(got, expected, terms=sm.r.dz.size * 4, what=f"seed {seed} {name}")
+
+
+def _check_pad_derivation(stage, sm, where):
+    """'top = d(k−1) − p = 2·(3−1) − 1 = 3' and 'bottom = d(k−1) − p + a = … = 4   (a = 9 − ((3−1)·2 + 2·(3−1) + 1) = …)':
+    the arithmetic holds, p is the padding (0 with a copying mode), a is what the stride left over
+    (worked out here), and the amounts pad dZ↑0 to the dZ_pad shown."""
+    spec, hw, out_hw = sm.spec, sm.x_hw, sm.r.dz.shape[2:]
+    lines = stage.formula.splitlines()
+    assert len(lines) == 4, where
+    dz_pad = stage.shown(roles.DZ_PAD)
+    for axis in (0, 1):
+        before, after = lines[2 * axis], lines[2 * axis + 1]
+        k, s, d = spec.kernel[axis], spec.stride[axis], spec.dilation[axis]
+        pb, pa = spec.padding[2 * axis:2 * axis + 2] if spec.padding_mode == "zeros" else (0, 0)
+        m = re.match(r"\w+ = d\(k−1\) − p = (\d+)·\((\d+)−1\) − (\d+) = (-?\d+)", before)
+        assert m and [int(v) for v in m.groups()] == [d, k, pb, d * (k - 1) - pb], f"{where}: {before}"
+        m = re.match(r"\w+ = d\(k−1\) − p \+ a = (\d+)·\((\d+)−1\) − (\d+) \+ (\d+) = (-?\d+)", after)
+        size_p = hw[axis] + sum(spec.padding[2 * axis:2 * axis + 2])
+        a = size_p - ((out_hw[axis] - 1) * s + d * (k - 1) + 1)
+        assert m and [int(v) for v in m.groups()] == [d, k, pa, a, d * (k - 1) - pa + a], f"{where}: {after}"
+        if a:
+            assert f"(a = {size_p} − (({out_hw[axis]}−1)·{s} + {d}·({k}−1) + 1) = {a} " in after, f"{where}: {after}"
+        top, bottom = d * (k - 1) - pb, d * (k - 1) - pa + a
+        assert dz_pad.shape[2 + axis] == (out_hw[axis] - 1) * s + 1 + top + bottom, where
 
 
 @pytest.mark.parametrize("seed", range(N_SCENES))

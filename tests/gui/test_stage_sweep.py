@@ -55,9 +55,14 @@ SCENES = {**{f"awkward/{k}": (lambda k=k: _awkward(k)) for k in AWKWARD},
           **{f"lesson/{f.stem}": (lambda f=f: load_scene(f)) for f in lessons.lesson_files()}}
 
 
-def _check_outlines(stage):
-    """Every outline a view draws lies on the plane it shows."""
-    for v in stage.views:
+def _check_outlines(stage, step):
+    """Every outline a view or small multiple draws lies on the plane it shows; the subtotals
+    of the small multiples add up to the step's value (with the bias)."""
+    panels = [view for view, _ in stage.multiples.panels]
+    if stage.multiples.subtotals and len(stage.multiples.subtotals) < 8:
+        total = sum(stage.multiples.subtotals) + step.constant
+        assert total == pytest.approx(step.value, rel=1e-4, abs=1e-4 * len(step.terms)), step.formula
+    for v in stage.views + panels:
         if not v.isVisible() or v.data is None:
             continue
         h, w = plane_of(v.data, v.index).shape
@@ -82,15 +87,15 @@ def test_every_position_of_every_path_draws(qtbot, name):
         scales = role_scales(path)
         n = path.n_positions
         # every position of a small path; a big one (a lesson's 16×16 planes) every stage's ends and a stride
-        positions = range(n) if n <= 400 else sorted({0, n - 1} | set(range(0, n, max(1, n // 150))) | {
+        positions = range(n) if n <= 400 else sorted({0, n - 1} | set(range(0, n, max(1, n // 80))) | {
             sum(max(1, s.n_steps) for s in path.stages[:i]) + d for i in range(len(path.stages)) for d in (0, -1)
             if 0 <= sum(max(1, s.n_steps) for s in path.stages[:i]) + d < n})
         for pos in positions:
-            stage.show_step(path, pos, scales, geometry=geometry)
-            _check_outlines(stage)
+            step = stage.show_step(path, pos, scales, geometry=geometry)
+            _check_outlines(stage, step)
             lo_n, lo_c = stage.plane_ranges                 # the last sample and channel, not followed
-            stage.show_step(path, pos, scales, plane=(lo_n - 1, lo_c - 1), follow=False, geometry=geometry)
-            _check_outlines(stage)
+            step = stage.show_step(path, pos, scales, plane=(lo_n - 1, lo_c - 1), follow=False, geometry=geometry)
+            _check_outlines(stage, step)
 
 
 def _view(window, name):
