@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from convviz.core import reference, zeros
+from convviz.core import predict, reference, zeros
 from convviz.core.paths import roles
 from convviz.core.three_ways import dw_three_ways, dx_three_ways
 from convviz.core.paths.model import StepModel
@@ -86,6 +86,8 @@ def scene(seed: int):
         x = rng.integers(-3, 4, (n, cin, h, w)).astype(np.float32)
         if rng.random() < 0.5:                       # also fractions, where rounding shows
             x = rng.standard_normal((n, cin, h, w)).astype(np.float32)
+        if rng.random() < 0.25:                      # large and tiny numbers, where formats change
+            x = (x * 10.0 ** int(rng.integers(-4, 5))).astype(np.float32)
         wt = rng.integers(-2, 3, (cout, cin // groups, kh, kw)).astype(np.float32)
         bias = None if rng.random() < 0.3 else rng.integers(-2, 3, cout).astype(np.float32)
         cfg = BlockConfig(stride=stride, padding=padding, dilation=dilation, groups=groups, padding_mode=mode,
@@ -256,6 +258,7 @@ def test_three_ways_and_zero_kinds_agree_with_the_definition(seed):
             assert r.dz[col // (out_hw[0] * out_hw[1]), g * (r.dz.shape[1] // spec.groups) + qq,
                         col // out_hw[1] % out_hw[0], col % out_hw[1]] == p.a, where
             assert x_col[p.b_cell] == pytest.approx(p.b), where
+    _check_predict_answers(sm, where)
     read, got = _reach(spec, hw, out_hw)
     kinds = zeros.dx_kinds(spec, hw, out_hw)
     assert ((kinds == zeros.UNREACHED) == ~got).all(), where
@@ -272,3 +275,26 @@ def test_three_ways_and_zero_kinds_agree_with_the_definition(seed):
     assert not (read & (xk == zeros.UNREACHED)).any(), where
     dk = zeros.dz_pad_kinds(spec, hw, out_hw, dz_pad)
     assert (dz_pad[~np.isin(dk, [zeros.VALUE])] == 0).all(), where
+
+
+def _check_predict_answers(sm, where):
+    """Predict mode's answers against a brute-force walk over every output cell and tap."""
+    r, spec = sm.r, sm.spec
+    hw = sm.x_hw
+    rows, cols = spec.pad_maps(hw)
+    cout, cin_g, kh, kw = r.w_eff.shape
+    reaches, reads = {}, {}
+    for z in np.ndindex(*r.dz.shape):
+        n, q, i, j = z
+        g = q // (cout // spec.groups)
+        for c, m, nn in np.ndindex(cin_g, kh, kw):
+            y, x = spec.stride[0] * i + spec.dilation[0] * m, spec.stride[1] * j + spec.dilation[1] * nn
+            reads.setdefault((q, c, m, nn), set()).add((n, g * cin_g + c, y, x))
+            if rows[y] >= 0 and cols[x] >= 0:
+                reaches.setdefault((n, g * cin_g + c, int(rows[y]), int(cols[x])), set()).add(z)
+    for cell in np.ndindex(*r.dx.shape):
+        q = predict.reaching_dz(spec, r.w_eff, r.dz, hw, cell)
+        assert set(q.answer) == reaches.get(cell, set()), f"{where} dX{cell}"
+    for tap in np.ndindex(*r.w_eff.shape):
+        q = predict.tap_support(spec, r.w_eff.shape, r.x_pad, r.dz, tap)
+        assert set(q.answer) == reads[tap], f"{where} dW{tap}"
