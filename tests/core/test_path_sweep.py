@@ -298,3 +298,16 @@ def _check_predict_answers(sm, where):
     for tap in np.ndindex(*r.w_eff.shape):
         q = predict.tap_support(spec, r.w_eff.shape, r.x_pad, r.dz, tap)
         assert set(q.answer) == reads[tap], f"{where} dW{tap}"
+
+
+def test_the_jacobian_path_of_a_batch_says_it_shows_sample_0():
+    """A batch of 2: Jᵀ·dZ gives dX of the first sample only (1×… on screen), and the stages say so."""
+    rng = np.random.default_rng(1)
+    t = Tensors(rng.integers(-3, 4, (2, 1, 4, 4)).astype(np.float32),
+                rng.integers(-2, 3, (1, 1, 2, 2)).astype(np.float32))
+    path = StepModel(Pipeline(t, BlockConfig(pool="none", padding=0), "numpy")).path("jacobian")
+    assert path.last.shown(roles.DX).shape == (1, 1, 4, 4)
+    for stage in path.stages:
+        assert "sample 0 of the batch of 2" in stage.text
+    one = StepModel(Pipeline(Tensors(t.x[:1], t.w), BlockConfig(pool="none", padding=0), "numpy")).path("jacobian")
+    assert all("sample" not in s.text for s in one.stages)

@@ -39,11 +39,14 @@ def build(model) -> Path:
                     terms_formula(f"{DX.cell_text(cell)} = Jᵀ[{k}]·dZ", terms, v),
                     note=f"row {k} of Jᵀ is nonzero only at the {len(cols)} outputs X{list(cell)} reaches")
 
+    batch = r.dz.shape[0]
+    sample = (f" This is sample 0 of the batch of {batch}: every sample has the same J, and its dX is "
+              f"Jᵀ times its own dZ." if batch > 1 else "")
     return Path("jacobian", TITLE, [
         Stage("J", "The Jacobian ∂Z/∂X", "Row r holds the weights with which output r reads every input: the "
-              "kernel, shifted along the diagonal (banded, block-Toeplitz).", "J[r, c] = ∂Z_r / ∂X_c",
+              "kernel, shifted along the diagonal (banded, block-Toeplitz)." + sample, "J[r, c] = ∂Z_r / ∂X_c",
               [Shown(J, jac[None])]),
         Stage("JT", "dX = Jᵀ · dZ", "The backward pass is the transposed matrix applied to dZ: row r of Jᵀ "
-              "against dZ gives input r's gradient.", "dX[r] = Σ_c Jᵀ[r, c] · dZ[c]",
+              "against dZ gives input r's gradient." + sample, "dX[r] = Σ_c Jᵀ[r, c] · dZ[c]",
               [Shown(JT, jt), Shown(DZ, dz0), Shown(DX, dx)], dx.size, step),
     ])
