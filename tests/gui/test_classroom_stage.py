@@ -115,3 +115,23 @@ def test_a_tensor_keeps_its_colour_map_while_it_fills_up(window, qtbot):
         qtbot.keyClick(window, QtCore.Qt.Key_Right)
     from convviz.gui.tensorview import DIVERGING
     assert maps == {DIVERGING}
+
+
+def test_presentation_mode_gives_the_whole_screen_to_the_stage(window, qtbot):
+    """F11 hides every dock (the editors, the Network tab beside them, the three-ways dock), so the
+    heatmaps grow with the fonts; leaving brings the docks back with the Editors tab in front."""
+    window.doc.set_path("forward")
+    window.doc.set_position(1)
+    window.network.raise_()
+    QtWidgets.QApplication.processEvents()
+    qtbot.keyClick(window, QtCore.Qt.Key_F11)
+    QtWidgets.QApplication.processEvents()
+    assert window.presenting
+    assert not window.editors.isVisible() and not window.network.isVisible() and not window.three_ways.isVisible()
+    assert window.stage.width() >= 0.95 * window.centralWidget().width()
+    assert window.stage.width() >= 0.9 * window.width()
+    qtbot.keyClick(window, QtCore.Qt.Key_F11)
+    QtWidgets.QApplication.processEvents()
+    assert not window.presenting
+    assert window.editors.isVisible() and not window.editors.visibleRegion().isEmpty()
+    assert window.network.visibleRegion().isEmpty()         # tabbed behind the editors
