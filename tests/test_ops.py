@@ -240,3 +240,12 @@ def test_a_failing_kernel_falls_back(cl_engine, monkeypatch, caplog):
     assert any("simulated" in r.getMessage() for r in caplog.records)
     with pytest.raises(RuntimeError, match="simulated"):
         ops.avg_pool2d(np.ones((1, 1, 4, 4)), 2, backend="opencl")
+
+
+def test_a_groups_error_suggests_only_values_that_divide_both_channel_counts():
+    """4 input channels and 6 filters: the common divisors are 1 and 2 (4 divides Cin but not Cout)."""
+    x = np.zeros((1, 4, 5, 5), np.float32)
+    with pytest.raises(ValueError, match=r"choose groups among \[1, 2\]"):
+        ops.conv2d(x, np.zeros((6, 1, 3, 3), np.float32), groups=3, backend="numpy")
+    with pytest.raises(ValueError, match=r"groups among \[1, 2\]"):
+        ops.conv2d(x, np.zeros((6, 1, 3, 3), np.float32), groups=4, backend="numpy")

@@ -218,12 +218,14 @@ def check_conv(x, w, b, spec_args: dict, *, backward: bool = False
     n, cin, h, wd = x.shape
     cout, cin_g = w.shape[:2]
     g = spec.groups
+    both = [d for d in range(1, min(cin, cout) + 1) if cin % d == 0 and cout % d == 0]
     if cin % g:
         raise ValueError(f"groups={g} must divide the input channels, but x has {cin}; "
-                         f"choose groups among {[d for d in range(1, cin + 1) if cin % d == 0]}")
+                         f"choose groups among {both} (they divide both the {cin} input channels "
+                         f"and the {cout} filters)")
     if cout % g:
         raise ValueError(f"groups={g} must divide the output channels, but w has {cout} filters; "
-                         f"use a multiple of {g} filters or another groups value")
+                         f"use a multiple of {g} filters, or choose groups among {both}")
     if cin_g * g != cin:
         raise ValueError(f"x has {cin} channels but w expects {cin_g} per group × {g} group(s) = {cin_g * g}; "
                          f"make w of shape ({cout}, {cin // g}, {w.shape[2]}, {w.shape[3]}) or change x")

@@ -219,7 +219,15 @@ class MainWindow(QtWidgets.QMainWindow):
     def toggle_presentation(self):
         """F11: full screen, no editors, everything at least 1.6× as large; leaving restores the scale."""
         self.presenting = not self.presenting
-        self.editors.setVisible(not self.presenting)
+        docks = (self.editors, self.network, self.three_ways)
+        if self.presenting:                     # the stage alone fills the screen
+            self._pre_docks = [d for d in docks if d.isVisible()]
+            for d in docks:
+                d.hide()
+        else:
+            for d in getattr(self, "_pre_docks", [self.editors, self.network]):
+                d.show()
+            self.editors.raise_()               # the Editors tab in front again
         if self.presenting:
             self._pre_scale = self.font_scale
             self.font_scale = max(1.6, self.font_scale)

@@ -56,8 +56,8 @@ class SmallMultiples(QtWidgets.QWidget):
         self._row.addStretch(1)
         self.hide()
 
-    def show_step(self, step, shown, scales: dict, follow: bool, planes: dict, *, values: bool = True,
-                  colorblind: bool = False, font_scale: float = 1.0, geometry=None) -> None:
+    def show_step(self, step, shown, scales: dict, signed: frozenset, follow: bool, planes: dict, *,
+                  values: bool = True, colorblind: bool = False, font_scale: float = 1.0, geometry=None) -> None:
         panels = panels_for(step, shown, follow, planes)
         data = {s.role: s for s in shown}
         while len(self.panels) < len(panels):
@@ -81,7 +81,7 @@ class SmallMultiples(QtWidgets.QWidget):
             role, plane, cells, text, _sub = panels[i]
             s = data[role]
             view.show_values, view.colorblind, view.font_scale = values, colorblind, font_scale
-            view.set_tensor(role, s.data, s.label, plane, s.signed, scales.get(role, 1.0))
+            view.set_tensor(role, s.data, s.label, plane, role in signed, scales.get(role, 1.0))
             view.zeros.show(plane_kinds(role, s.data, geometry, plane))
             h, w = s.data.shape[-2:]
             size = view.max_panel_size((h, w))

@@ -31,6 +31,18 @@ def role_scales(path) -> dict[Role, float]:
     return scales
 
 
+def signed_roles(path) -> frozenset[Role]:
+    """The roles drawn on a signed (diverging) scale on every step of ``path``: signed by nature
+    (gradients), or holding a negative value on some stage (a Z, a tanh's A), so a tensor shown
+    while it fills up never switches colour map when its first negative value arrives."""
+    out = set()
+    for stage in path.stages:
+        for s in stage.tensors:
+            if s.role not in out and s.signed:
+                out.add(s.role)
+    return frozenset(out)
+
+
 def _is_kernel(shown) -> bool:
     return shown.role.kind in (KERNEL, FLIPPED)
 
@@ -174,6 +186,8 @@ class StageView(QtWidgets.QWidget):
         ``geometry`` (spec, x_hw, out_hw; ``zero_marks.geometry_of``) marks what each zero is.
         """
         self.geometry = geometry
+        if getattr(self, "_signed_for", None) is not path:
+            self._signed_for, self._signed = path, signed_roles(path)
         si, k = path.position(position)
         stage = path.stages[si]
         step = stage.step(k) if k is not None else None
@@ -199,7 +213,7 @@ class StageView(QtWidgets.QWidget):
             v.show_values = values
             v.colorblind = colorblind
             v.font_scale = self.font_scale
-            v.set_tensor(s.role, s.data, s.label, plane_for(s, step, *plane, follow), s.signed,
+            v.set_tensor(s.role, s.data, s.label, plane_for(s, step, *plane, follow), s.role in self._signed,
                          scales.get(s.role, 1.0))
             v.zeros.show(plane_kinds(s.role, s.data, geometry, v.index))
             v.setMaximumSize(v.max_panel_size(s.data.shape[-2:] if s.data.ndim >= 2 else (1, s.data.shape[0])))
@@ -216,8 +230,8 @@ class StageView(QtWidgets.QWidget):
             v.show()                    # after addWidget: reparenting hides a widget
         self._shown = shown
         planes = {s.role: tuple(self.views[i].index[:2]) for i, s in enumerate(shown)}
-        self.multiples.show_step(step, shown, scales, follow, planes, values=values, colorblind=colorblind,
-                                 font_scale=self.font_scale, geometry=geometry)
+        self.multiples.show_step(step, shown, scales, self._signed, follow, planes, values=values,
+                                 colorblind=colorblind, font_scale=self.font_scale, geometry=geometry)
         self.plane_ranges = plane_ranges(shown)
         self._stretch_grid(shown, cols)
         return step

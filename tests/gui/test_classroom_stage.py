@@ -100,3 +100,38 @@ def test_hovering_x_pad_names_the_x_pad_cell_and_its_value(window, qtbot):
         return window.statusBar().currentMessage()
     assert hover(1, 1) == "X_pad[0, 0, 1, 1] = 3.5"
     assert hover(0, 2) == "X_pad[0, 0, 0, 2] = 0 — padding: a zero added around the input"   # says what it is
+
+
+def test_a_tensor_keeps_its_colour_map_while_it_fills_up(window, qtbot):
+    """The default scene's Z has negative values (worked out from the results, not the views), so Z
+    is drawn on the diverging scale on every step of the forward pass, from its first cell on."""
+    assert float(window.doc.results.z.min()) < 0 < float(window.doc.results.z.max())
+    window.doc.set_path("forward")
+    qtbot.keyClick(window, QtCore.Qt.Key_Home)
+    maps = set()
+    for _ in range(window.doc.path().n_positions):
+        z = [v for v in window.stage.views if v.isVisible() and v.role.name == "Z"]
+        maps |= {v._shown["cmap"] for v in z}
+        qtbot.keyClick(window, QtCore.Qt.Key_Right)
+    from convviz.gui.tensorview import DIVERGING
+    assert maps == {DIVERGING}
+
+
+def test_presentation_mode_gives_the_whole_screen_to_the_stage(window, qtbot):
+    """F11 hides every dock (the editors, the Network tab beside them, the three-ways dock), so the
+    heatmaps grow with the fonts; leaving brings the docks back with the Editors tab in front."""
+    window.doc.set_path("forward")
+    window.doc.set_position(1)
+    window.network.raise_()
+    QtWidgets.QApplication.processEvents()
+    qtbot.keyClick(window, QtCore.Qt.Key_F11)
+    QtWidgets.QApplication.processEvents()
+    assert window.presenting
+    assert not window.editors.isVisible() and not window.network.isVisible() and not window.three_ways.isVisible()
+    assert window.stage.width() >= 0.95 * window.centralWidget().width()
+    assert window.stage.width() >= 0.9 * window.width()
+    qtbot.keyClick(window, QtCore.Qt.Key_F11)
+    QtWidgets.QApplication.processEvents()
+    assert not window.presenting
+    assert window.editors.isVisible() and not window.editors.visibleRegion().isEmpty()
+    assert window.network.visibleRegion().isEmpty()         # tabbed behind the editors
