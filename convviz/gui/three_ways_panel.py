@@ -27,24 +27,26 @@ def _cell(cell) -> str:
     return "[" + ", ".join(str(int(i)) for i in cell) + "]"
 
 
-def dx_tables(results, x_hw, cell) -> tuple[str, list]:
+def dx_tables(results, x_hw, cell, kernel=roles.W) -> tuple[str, list]:
     """(title, ways) of dX[cell]; a way is (name, headers, rows, total, lights) with lights[i] the
-    {role: [cells]} row i stands for."""
+    {role: [cells]} row i stands for. ``kernel``: the role the stage gives the kernel correlated
+    (K′ under true convolution)."""
     tw = dx_three_ways(results.spec, results.w_eff, results.dz, x_hw, cell)
     value = float(results.dx[tuple(cell)])
     gather = [(f"dZ_pad{_cell(p.a_cell)}", _num(p.a), f"W′{_cell(p.b_cell)}", _num(p.b), _num(p.value))
               for p in tw.gather]
     glights = [{roles.DZ_PAD: [p.a_cell], roles.W_FLIP: [p.b_cell]} for p in tw.gather]
-    stamps = [(f"dZ{_cell(s.dz_cell)}", f"W{_cell(s.tap)}", f"{_num(s.dz)}·{_num(s.w)} = {_num(s.amount)}",
+    stamps = [(f"dZ{_cell(s.dz_cell)}", f"{kernel.name}{_cell(s.tap)}", f"{_num(s.dz)}·{_num(s.w)} = {_num(s.amount)}",
                _num(s.before), _num(s.after)) for s in tw.stamps]
-    slights = [{roles.DZ: [s.dz_cell], roles.W: [s.tap]} for s in tw.stamps]
+    slights = [{roles.DZ: [s.dz_cell], kernel: [s.tap]} for s in tw.stamps]
     jt = [(f"Z{_cell(z)}", _num(w), _num(results.dz[z]), _num(np.float64(w) * np.float64(results.dz[z])))
           for z, w in sorted(tw.jt_row.items())]
     jlights = [{roles.DZ: [z]} for z in sorted(tw.jt_row)]
     return (f"dX{_cell(cell)} = {_num(value)}", [
         ("Gather: the flipped kernel's window on dZ_pad", ("dZ_pad cell", "dZ", "W′ cell", "W′", "product"),
          gather, tw.gathered, glights),
-        ("Scatter: the stamps that reach it", ("dZ cell", "W tap", "stamp dZ·W", "before", "after"),
+        ("Scatter: the stamps that reach it", ("dZ cell", f"{kernel.name} tap", f"stamp dZ·{kernel.name}", "before",
+                                               "after"),
          stamps, tw.stamped, slights),
         ("Jᵀ row · dZ", ("Z cell", "Jᵀ entry ∂Z/∂X", "dZ", "product"), jt, tw.jt_dot(results.dz), jlights)])
 
@@ -170,7 +172,7 @@ class ThreeWaysDock(QtWidgets.QDockWidget):
 def clicked_value(results, x_hw, role, cell, true_convolution: bool) -> tuple[str, list] | None:
     """The panel's content for a click on ``cell`` of ``role``: dX cells and dW taps; None for others."""
     if role == roles.DX and len(cell) == 4:
-        return dx_tables(results, x_hw, cell)
+        return dx_tables(results, x_hw, cell, roles.K_FLIP if true_convolution else roles.W)
     if role in (roles.DW, roles.DW_EFF) and len(cell) == 4:
         q, c, m, n = cell
         if role == roles.DW and true_convolution:          # dW = rot180(dW_eff): the tap correlated

@@ -170,6 +170,12 @@ def sweep_scene(seed: int):
                     _assert_formula_numbers(step, stage, ACTS[c.activation])
                 except AssertionError as e:
                     raise AssertionError(f"{where}: {e}") from None
+        for stage in path.stages:          # a kernel is named as the person wrote it: W (or K), and K′ = rot180(K)
+            for shown in stage.tensors:
+                if shown.role in (roles.W, roles.K):
+                    np.testing.assert_array_equal(shown.data, t.w, err_msg=f"{where}: {stage.key} {shown.role.name}")
+                if shown.role == roles.K_FLIP:
+                    np.testing.assert_array_equal(shown.data, t.w[:, :, ::-1, ::-1], err_msg=f"{where}: {stage.key}")
         if name == "dx-gather":
             _check_pad_derivation(next(s for s in path.stages if s.key == "pad"), sm, where)
         role = LAST_ROLE[name]

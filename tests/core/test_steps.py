@@ -97,7 +97,7 @@ def _assert_formula_numbers(step, stage, act=(*SIGMOID, 0.25, 0.1)):
             eg, es = _half_unit(g), _half_unit(share)              # each shown factor is off by at most this
             assert _near(v, g * share, abs(g) * es + abs(share) * eg + eg * es), f
         else:
-            m = re.fullmatch(r"dX_pad\[window of Z\[(.*)\]\] \+= (\S+)·W\[(\d+)\]", f)
+            m = re.fullmatch(r"dX_pad\[window of Z\[(.*)\]\] \+= (\S+)·(?:W|K′)\[(\d+)\]", f)
             assert m and _near(_number(m[2]), step.value) and int(m[3]) == step.cell[1], f
             assert m[1] == ", ".join(str(i) for i in step.cell), f
         return

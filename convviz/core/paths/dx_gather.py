@@ -6,7 +6,7 @@ from .. import zeros
 from ..geometry import dx_gather
 from .common import Path, Shown, Stage, Step, Term, cell_of, correlation_step, fmt, zeros_between
 from .fold import fold_stage, unreached_note
-from .roles import DX, DX_PAD, DZ, DZ_INSERTED, DZ_PAD, W, W_FLIP, W_FLIP_DILATED
+from .roles import DX, DX_PAD, DZ, DZ_INSERTED, DZ_PAD, K_FLIP, W, W_FLIP, W_FLIP_DILATED
 
 TITLE = "dX: gather with the flipped kernel"
 
@@ -31,13 +31,14 @@ def build(model) -> Path:
     out = model.op("conv2d", dz_pad, w_flip, None, recipe.spec)
     out_role = DX_PAD if recipe.folds else DX
     grouped = spec.groups > 1
+    ker = K_FLIP if model.config.true_convolution else W     # the kernel correlated, named as the forward path names it
 
     def flip_step(k):
         cell = cell_of(w_flip.shape, k)
         src = source_tap(r.w_eff.shape, spec.groups, cell)
         v = float(w_flip[cell])
-        return Step(k, W_FLIP, cell, [Term(float(r.w_eff[src]), 1.0, W, src)], v, {W: [src], W_FLIP: [cell]},
-                    f"{W_FLIP.cell_text(cell)} = {W.cell_text(src)} = {fmt(v)}")
+        return Step(k, W_FLIP, cell, [Term(float(r.w_eff[src]), 1.0, ker, src)], v, {ker: [src], W_FLIP: [cell]},
+                    f"{W_FLIP.cell_text(cell)} = {ker.cell_text(src)} = {fmt(v)}")
 
     def correlate_step(k):
         step = correlation_step(k, dz_pad, w_flip, out, recipe.spec, in_role=DZ_PAD, ker_role=W_FLIP,
@@ -62,9 +63,9 @@ def build(model) -> Path:
               [dz_in, Shown(DZ_PAD, dz_pad)]),
         Stage("flip", "Flip the kernel", "Rotate every kernel 180° and swap its input and output channels"
               + (f" within each of the {spec.groups} groups: W′ is Cin × Cout/groups." if grouped else "."),
-              ("W′[g·Cin_g + c, q′, m, n′] = W[g·Cout_g + q′, c, kh−1−m, kw−1−n′]" if grouped else
-               "W′[c, q, m, n′] = W[q, c, kh−1−m, kw−1−n′]"),
-              [Shown(W, r.w_eff), Shown(W_FLIP, w_flip)]
+              (f"W′[g·Cin_g + c, q′, m, n′] = {ker.name}[g·Cout_g + q′, c, kh−1−m, kw−1−n′]" if grouped else
+               f"W′[c, q, m, n′] = {ker.name}[q, c, kh−1−m, kw−1−n′]"),
+              [Shown(ker, r.w_eff), Shown(W_FLIP, w_flip)]
               + ([Shown(W_FLIP_DILATED, model.op("dilate_kernel", w_flip, spec.dilation))]
                  if max(spec.dilation) > 1 else []), w_flip.size, flip_step),
         Stage("correlate", "Correlate", "Slide the flipped kernel (dilated by d) over the padded dZ with "
