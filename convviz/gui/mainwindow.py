@@ -76,6 +76,7 @@ class MainWindow(QtWidgets.QMainWindow):
         lay = QtWidgets.QVBoxLayout(centre)
         self.path_bar = PathBar()
         self.path_bar.path_chosen.connect(self.doc.set_path)
+        self.doc.refused.connect(lambda message: self.path_bar.refuse(message, self.doc.path_name))
         self.path_bar.plane_changed.connect(self._plane_chosen)
         lay.addWidget(self.path_bar)
         self.stage = StageView()                       # what export draws too: no controls in it
@@ -96,6 +97,8 @@ class MainWindow(QtWidgets.QMainWindow):
         n = len(scene.blocks())
         self.editors.setWindowTitle(f"Editors: block {scene.selected + 1} of {n}" if n > 1 else "Editors")
         self._scales = None
+        if self.doc.model is not None:
+            self.path_bar.set_available(self.doc.model.unavailable)
         self.busy.backend.setText(f"{describe(self.doc.backend)} · last recompute "
                                   f"{self.doc.last_seconds * 1e3:.1f} ms")
 

@@ -7,6 +7,9 @@ from ..core.paths.registry import PATH_TITLES, PATHS
 from .editors import spin_box
 
 
+NOTICE_MS = 8000      # how long a refusal stays beside the path list
+
+
 class PathBar(QtWidgets.QWidget):
     """``path_chosen(name)`` when the person picks a path; ``plane_changed`` when n, c or "follow" change.
 
@@ -30,6 +33,13 @@ class PathBar(QtWidgets.QWidget):
         self.selector.setFocusPolicy(QtCore.Qt.NoFocus)
         top.addWidget(QtWidgets.QLabel("Path:"))
         top.addWidget(self.selector)
+        self.notice = QtWidgets.QLabel(objectName="pathNotice")
+        self.notice.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        self._notice_timer = QtCore.QTimer(self, singleShot=True, interval=NOTICE_MS)
+        self._notice_timer.timeout.connect(self.notice.hide)
+        top.addWidget(self.notice, 1)
         top.addStretch(1)
         self.predict_badge = QtWidgets.QLabel("predict the next cell: press → to reveal")
         self.predict_badge.setStyleSheet("color: #6a1b9a; font-weight: bold;")
@@ -60,6 +70,21 @@ class PathBar(QtWidgets.QWidget):
             self.follow.setChecked(False)              # emits plane_changed
         else:
             self.plane_changed.emit()
+
+    def set_available(self, why_not) -> None:
+        """Grey out the paths this scene lacks; ``why_not(name)`` says why (their tooltip), or None."""
+        model = self.selector.model()
+        for i in range(self.selector.count()):
+            reason = why_not(self.selector.itemData(i))
+            model.item(i).setEnabled(reason is None)
+            self.selector.setItemData(i, reason, QtCore.Qt.ToolTipRole)
+
+    def refuse(self, message: str, current: str) -> None:
+        """Say beside the path list why a path cannot be shown (for a while), and show ``current`` again."""
+        self.show_path(current)
+        self.notice.setText(message)
+        self.notice.show()
+        self._notice_timer.start()
 
     def show_path(self, name: str) -> None:
         blocked = self.selector.blockSignals(True)
