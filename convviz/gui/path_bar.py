@@ -5,6 +5,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..core.paths.registry import PATH_TITLES, PATHS
 from .editors import spin_box
+from .keys import PASSES_STEP_KEYS
 
 
 NOTICE_MS = 8000      # how long a refusal stays beside the path list
@@ -54,6 +55,7 @@ class PathBar(QtWidgets.QWidget):
                                                                                         "filter c)")
         for lab, w in (("n", self.sel_n), ("c", self.sel_c)):
             w.setFocusPolicy(QtCore.Qt.ClickFocus)          # arrow keys belong to the player
+            w.setProperty(PASSES_STEP_KEYS, True)              # ←/→, space, Home/End step even when clicked
             top.addWidget(QtWidgets.QLabel(lab))
             top.addWidget(w)
             w.valueChanged.connect(self._chosen)
