@@ -51,7 +51,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.three_ways)
         self.three_ways.hide()
         self.stage.clicked.connect(self._cell_clicked)
-        self.files = SceneFiles(self, doc, settings, self.busy.computing)
+        self.files = SceneFiles(self, doc, settings, self._new_scene)
         self.exports = ExportActions(self, self.show_problem)
         self.menus = Menus(self)
         self._base_font = QtGui.QFont(self.font())
@@ -109,6 +109,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def stale(self) -> bool:
         """The scene asked for cannot be computed: the stage shows the last result that worked."""
         return bool(self.doc.message)
+
+    def _new_scene(self, change, *args):
+        """A scene opened or made new: its views follow the step again (a chosen n / c was the old scene's)."""
+        self.path_bar.follow.setChecked(True)
+        self.busy.computing(change, *args)
 
     def show_problem(self, message: str):
         """A problem shows in the editors and over the stage (seen in presentation mode too)."""
