@@ -25,7 +25,7 @@ from ..core.pipeline import Pipeline, Results
 from ..core.scene import Scene
 from ..core.session import Session
 from ..core.paths.model import StepModel
-from ..core.paths.registry import PATHS
+from ..core.paths.registry import PATH_TITLES, PATHS
 
 
 def _return_big_blocks_to_the_system() -> None:
@@ -118,6 +118,7 @@ class Document(QtCore.QObject):
     changed = QtCore.Signal()            # tensors or parameters changed; results recomputed
     position_changed = QtCore.Signal()   # path or step changed
     problem = QtCore.Signal(str)         # '' when everything works
+    refused = QtCore.Signal(str)         # a request this scene cannot meet (a path it lacks), in words
     busy_changed = QtCore.Signal(bool)   # a computation started / the last one finished
     history_changed = QtCore.Signal()    # a step was recorded, undone or redone; the clean state moved
     autosave_failed = QtCore.Signal(str)
@@ -346,8 +347,9 @@ class Document(QtCore.QObject):
     def set_path(self, name: str) -> None:
         if name not in PATHS:
             raise ValueError(f"unknown path {name!r}; the paths are: {', '.join(PATHS)}")
-        if self.model is not None and name not in self.model.available():
-            self.problem.emit(f"the {name} path is not available for this scene (the Jacobian needs a small input)")
+        why = self.model.unavailable(name) if self.model is not None else None
+        if why:
+            self.refused.emit(f"{PATH_TITLES[name]}: {why}")
             return
         self.session.navigate(name, 0)
 

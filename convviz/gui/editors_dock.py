@@ -5,6 +5,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from ..core.paths import roles
+from ..core.spec import make_conv_spec
 from .config_panel import ConfigPanel
 from .document import Document
 from .input_panel import InputPanel
@@ -52,14 +53,29 @@ class EditorsDock(QtWidgets.QDockWidget):
         """Every editor shows the scene as the document holds it; the canvas paints plane ``plane``."""
         c, t, r = self.doc.scene.config, self.doc.scene, self.doc.results
         self.config.show_config(c, t.w.shape[2:])
-        if r.spec is not None:
-            self.size_formula.setText(r.spec.formula(self.doc.shown.tensors.x.shape[2:]))
+        self.size_formula.setText(self._size_formula())
         if r.p is not None:
             self.output_view.set_tensor(roles.P, r.p, f"P {'×'.join(map(str, r.p.shape))}", (0, 0),
                                         bool(r.p.min() < 0), float(np.abs(r.p).max(initial=0)) or 1.0)
             self.output_view.set_highlights("target", [tuple(c.one_hot_cell)] if c.loss == "one_hot" else [])
         self.input.show_scene(plane)
         self.kernel.show_scene()
+
+    def _size_formula(self) -> str:
+        """The output-size formula for the parameters as entered, even when they do not work
+        (then it says so); the block's input is the network's below the first block."""
+        t, shown = self.doc.scene, self.doc.shown
+        fed = t.stacked and t.selected > 0 and shown is not None
+        hw = (shown.tensors.x if fed else t.x).shape[2:]
+        try:
+            spec = make_conv_spec(t.w.shape[2:], **t.config.conv_args())
+        except ValueError:
+            r = self.doc.results
+            return r.spec.formula(hw) if r is not None and r.spec is not None else ""
+        text = spec.formula(hw).replace("= -", "= −")
+        if min(spec.output_size(hw)) < 1:
+            text += "\n→ no output cell: make the kernel, dilation or stride smaller, or pad more"
+        return text
 
     def show_problem(self, message: str) -> None:
         self.problem_label.setText(("⚠ " + message + "  (the last good result stays on screen)") if message else "")

@@ -4,7 +4,9 @@ One application event filter, so no widget that happens to hold the focus (a scr
 area, a combo box, the kernel table) can swallow them:
 
 - the step keys (←/→, PageUp/PageDown, space, Home/End, ↑/↓) step whenever the window
-  is active, except while someone types in a text field;
+  is active, except while someone types in a text field; a spin box people click rather
+  than type into (the n / c selectors, marked ``PASSES_STEP_KEYS``) keeps only ↑/↓;
+- Enter in a spin box sets its value and hands the keys back to the stage, so → steps next;
 - the wheel over a spin box or combo box that has not been clicked scrolls the panel
   instead of changing a value;
 - Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y undo and redo the scene even when a spin box (which has
@@ -20,6 +22,8 @@ STEP_KEYS = (QtCore.Qt.Key_Left, QtCore.Qt.Key_Right, QtCore.Qt.Key_PageUp, QtCo
 UNDO_REDO = (QtGui.QKeySequence.Undo, QtGui.QKeySequence.Redo)
 TEXT_ENTRY = (QtWidgets.QLineEdit, QtWidgets.QAbstractSpinBox, QtWidgets.QTextEdit, QtWidgets.QPlainTextEdit)
 WHEEL_GUARDED = (QtWidgets.QAbstractSpinBox, QtWidgets.QComboBox)
+ENTER = (QtCore.Qt.Key_Return, QtCore.Qt.Key_Enter)
+PASSES_STEP_KEYS = "passesStepKeys"     # a widget property: this spin box keeps ↑/↓ only
 
 
 def is_text_entry(widget: QtWidgets.QWidget | None) -> bool:
@@ -34,6 +38,15 @@ def is_text_entry(widget: QtWidgets.QWidget | None) -> bool:
             break
         w = w.parentWidget()
     return False
+
+
+def _spin_box(widget) -> QtWidgets.QAbstractSpinBox | None:
+    """The spin box ``widget`` is, or whose line edit it is."""
+    if isinstance(widget, QtWidgets.QAbstractSpinBox):
+        return widget
+    if isinstance(widget, QtWidgets.QLineEdit) and isinstance(widget.parentWidget(), QtWidgets.QAbstractSpinBox):
+        return widget.parentWidget()
+    return None
 
 
 def _guarded(obj) -> QtWidgets.QWidget | None:
@@ -88,13 +101,21 @@ class ClassroomKeys(QtCore.QObject):
         return active is not None and not active.isVisible() and parent is not None and parent.window() is self.window
 
     def _key(self, obj, ev) -> bool:
+        focus = QtWidgets.QApplication.focusWidget()
+        if ev.key() in ENTER and self._ours(obj) and _spin_box(obj) is not None and obj is focus:
+            QtCore.QTimer.singleShot(0, self.window.stage.setFocus)     # after the box has taken its value
+            return False
         if ev.key() not in STEP_KEYS or ev.modifiers() & ~QtCore.Qt.KeypadModifier:
             return False
         if not self._window_active() or QtWidgets.QApplication.activePopupWidget():
             return False
         if not self._ours(obj) and obj is not self.window.windowHandle():
             return False
-        if is_text_entry(QtWidgets.QApplication.focusWidget()):
+        box = _spin_box(focus)
+        clicked_only = box is not None and box.property(PASSES_STEP_KEYS) is True
+        if clicked_only and ev.key() in (QtCore.Qt.Key_Up, QtCore.Qt.Key_Down):
+            return False
+        if not clicked_only and is_text_entry(focus):
             return False
         return self.window.step_key(ev.key())
 

@@ -51,7 +51,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.three_ways)
         self.three_ways.hide()
         self.stage.clicked.connect(self._cell_clicked)
-        self.files = SceneFiles(self, doc, settings, self.busy.computing)
+        self.files = SceneFiles(self, doc, settings, self._new_scene)
         self.exports = ExportActions(self, self.show_problem)
         self.menus = Menus(self)
         self._base_font = QtGui.QFont(self.font())
@@ -76,6 +76,7 @@ class MainWindow(QtWidgets.QMainWindow):
         lay = QtWidgets.QVBoxLayout(centre)
         self.path_bar = PathBar()
         self.path_bar.path_chosen.connect(self.doc.set_path)
+        self.doc.refused.connect(lambda message: self.path_bar.refuse(message, self.doc.path_name))
         self.path_bar.plane_changed.connect(self._plane_chosen)
         lay.addWidget(self.path_bar)
         self.stage = StageView()                       # what export draws too: no controls in it
@@ -96,6 +97,8 @@ class MainWindow(QtWidgets.QMainWindow):
         n = len(scene.blocks())
         self.editors.setWindowTitle(f"Editors: block {scene.selected + 1} of {n}" if n > 1 else "Editors")
         self._scales = None
+        if self.doc.model is not None:
+            self.path_bar.set_available(self.doc.model.unavailable)
         self.busy.backend.setText(f"{describe(self.doc.backend)} · last recompute "
                                   f"{self.doc.last_seconds * 1e3:.1f} ms")
 
@@ -106,6 +109,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def stale(self) -> bool:
         """The scene asked for cannot be computed: the stage shows the last result that worked."""
         return bool(self.doc.message)
+
+    def _new_scene(self, change, *args):
+        """A scene opened or made new: its views follow the step again (a chosen n / c was the old scene's)."""
+        self.path_bar.follow.setChecked(True)
+        self.busy.computing(change, *args)
 
     def show_problem(self, message: str):
         """A problem shows in the editors and over the stage (seen in presentation mode too)."""

@@ -23,7 +23,9 @@ def panels_for(step, shown, follow: bool, planes: dict) -> list[tuple]:
         return []
     data = {s.role: s.data for s in shown}
     split = subtotals.of_step(step)
-    if split is not None and split.role in data and (len(split.subtotals) > 1 or not follow):
+    if split is not None and split.role in data and (
+            len(split.subtotals) > 1
+            or not follow and planes.get(split.role) != split.plane(split.subtotals[0].index, 0)):
         return [(split.role, split.plane(s.index, 0), split.cells[s.index],
                  f"{split.role.name} [{s.label}]: subtotal {short_number(s.value)}", s.value)
                 for s in split.subtotals[:MAX_PANELS]]

@@ -5,6 +5,10 @@ from PySide6 import QtCore, QtWidgets
 
 from ..core.paths.registry import PATH_TITLES, PATHS
 from .editors import spin_box
+from .keys import PASSES_STEP_KEYS
+
+
+NOTICE_MS = 8000      # how long a refusal stays beside the path list
 
 
 class PathBar(QtWidgets.QWidget):
@@ -30,6 +34,13 @@ class PathBar(QtWidgets.QWidget):
         self.selector.setFocusPolicy(QtCore.Qt.NoFocus)
         top.addWidget(QtWidgets.QLabel("Path:"))
         top.addWidget(self.selector)
+        self.notice = QtWidgets.QLabel(objectName="pathNotice")
+        self.notice.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        self._notice_timer = QtCore.QTimer(self, singleShot=True, interval=NOTICE_MS)
+        self._notice_timer.timeout.connect(self.notice.hide)
+        top.addWidget(self.notice, 1)
         top.addStretch(1)
         self.predict_badge = QtWidgets.QLabel("predict the next cell: press → to reveal")
         self.predict_badge.setStyleSheet("color: #6a1b9a; font-weight: bold;")
@@ -44,6 +55,7 @@ class PathBar(QtWidgets.QWidget):
                                                                                         "filter c)")
         for lab, w in (("n", self.sel_n), ("c", self.sel_c)):
             w.setFocusPolicy(QtCore.Qt.ClickFocus)          # arrow keys belong to the player
+            w.setProperty(PASSES_STEP_KEYS, True)              # ←/→, space, Home/End step even when clicked
             top.addWidget(QtWidgets.QLabel(lab))
             top.addWidget(w)
             w.valueChanged.connect(self._chosen)
@@ -60,6 +72,21 @@ class PathBar(QtWidgets.QWidget):
             self.follow.setChecked(False)              # emits plane_changed
         else:
             self.plane_changed.emit()
+
+    def set_available(self, why_not) -> None:
+        """Grey out the paths this scene lacks; ``why_not(name)`` says why (their tooltip), or None."""
+        model = self.selector.model()
+        for i in range(self.selector.count()):
+            reason = why_not(self.selector.itemData(i))
+            model.item(i).setEnabled(reason is None)
+            self.selector.setItemData(i, reason, QtCore.Qt.ToolTipRole)
+
+    def refuse(self, message: str, current: str) -> None:
+        """Say beside the path list why a path cannot be shown (for a while), and show ``current`` again."""
+        self.show_path(current)
+        self.notice.setText(message)
+        self.notice.show()
+        self._notice_timer.start()
 
     def show_path(self, name: str) -> None:
         blocked = self.selector.blockSignals(True)

@@ -110,3 +110,22 @@ def test_a_step_in_another_plane_keeps_its_highlights_when_n_c_are_chosen(window
     assert m.isVisible()
     view = m.panels[0][0]
     assert view.index[:2] == (0, 0) and view._outlines["field"].isVisible()
+
+
+def test_a_new_scene_follows_the_step_again_and_one_channel_gets_no_panel(window, qtbot):
+    """n chosen by hand in a batch of 2, then File → New (one sample, one channel): the views follow
+    the step again, and a step summing over a single channel shows no small multiple."""
+    from importlib.resources import files
+    lesson = files("convviz.resources.lessons") / "002-channels-and-batch.json"
+    assert window.files.open_path(lesson, ask=False, lesson=True)
+    n = window.path_bar.sel_n
+    qtbot.mouseClick(n, QtCore.Qt.LeftButton, pos=QtCore.QPoint(n.width() - 6, 4))
+    assert n.value() == 1 and not window.path_bar.follow.isChecked()
+    qtbot.keyClick(window, QtCore.Qt.Key_N, QtCore.Qt.ControlModifier)          # File → New
+    assert window.path_bar.follow.isChecked()
+    assert window.doc.scene.x.shape[:2] == (1, 1)
+    window.doc.set_path("forward")
+    window.doc.set_position(2)                       # a slide step: Z = Σ over the one input channel
+    assert not window.stage.multiples.isVisible()
+    window.path_bar.follow.setChecked(False)         # chosen plane (0, 0) is the step's own plane
+    assert not window.stage.multiples.isVisible()

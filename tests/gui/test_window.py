@@ -138,3 +138,18 @@ def test_presentation_mode_enters_and_leaves(window, qtbot):
     assert window.doc.position == 1
     window.toggle_presentation()
     assert not window.presenting and window.editors.isVisible()
+
+
+def test_the_size_formula_follows_the_parameters_even_when_they_do_not_work(window, qtbot):
+    """The default scene (8×8 input, 3×3 kernel, padding 1) with dilation 5: the kernel spans 11
+    cells, more than the 10 padded ones; H_out = ⌊(8 + 1 + 1 − 5·2 − 1)/1⌋ + 1 = 0, worked out here."""
+    from tests.gui.conftest import type_into
+    h = window.doc.scene.x.shape[2]
+    kh = window.doc.scene.w.shape[2]
+    t, b = window.doc.results.spec.padding[:2]
+    type_into(qtbot, window.editors.config.fields["dilation"].spin_h, "5")
+    qtbot.waitUntil(lambda: window.doc.scene.config.dilation == (5, 5))
+    want = (h + t + b - 5 * (kh - 1) - 1) // 1 + 1
+    text = window.editors.size_formula.text()
+    assert f"Hout = ⌊({h} + {t} + {b} − 5·({kh}−1) − 1) / 1⌋ + 1 = {want}".replace("= -", "= −") in text
+    assert want < 1 and "no output cell" in text

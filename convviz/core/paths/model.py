@@ -43,11 +43,20 @@ class StepModel:
 
     def available(self) -> list[str]:
         """The paths this scene has: no pooling path without pooling, no Jacobian past JACOBIAN_LIMIT."""
-        per_sample = int(np.prod(self.pipeline.tensors.x.shape[1:]))
-        out = [p for p in PATHS if not (p == "pool" and self.pipeline.config.pool == "none")]
-        if per_sample > JACOBIAN_LIMIT or int(np.prod(self.r.z.shape[1:])) > JACOBIAN_LIMIT:
-            out.remove("jacobian")
-        return out
+        return [p for p in PATHS if self.unavailable(p) is None]
+
+    def unavailable(self, name: str) -> str | None:
+        """Why path ``name`` cannot be shown for this scene, in words; None when it can."""
+        if name == "pool" and self.pipeline.config.pool == "none":
+            return "this scene has no pooling; choose max or avg pooling under Parameters to see it"
+        if name == "jacobian":
+            per_sample = int(np.prod(self.pipeline.tensors.x.shape[1:]))
+            outputs = int(np.prod(self.r.z.shape[1:]))
+            if max(per_sample, outputs) > JACOBIAN_LIMIT:
+                return (f"the Jacobian has one row per output and one column per input value: at most "
+                        f"{JACOBIAN_LIMIT} each, and this scene has {outputs} outputs and {per_sample} inputs "
+                        f"per sample; make the input smaller to see it")
+        return None
 
     @property
     def config(self):
