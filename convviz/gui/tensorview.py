@@ -20,6 +20,7 @@ DIVERGING = "CET-D1A"           # blue - white - red, centred on 0
 DIVERGING_CB = "CET-CBD1"       # colour-blind-safe diverging
 SEQUENTIAL = "viridis"
 VALUE_LIMIT = 16                # print values when a plane is at most this many cells across
+TEXT_MARGIN = 4                 # px, QTextDocument's default margin around a TextItem's text
 BOX_LIMIT = 64                  # outline cells one by one up to this many, else their union
 
 HIGHLIGHT_PENS = {
@@ -198,7 +199,8 @@ class TensorView(QtWidgets.QWidget):
         px = int((12 if max(h, w) > 8 else 15) * self.font_scale)
         font.setPixelSize(px)
         widest = max(QtGui.QFontMetricsF(font).horizontalAdvance(s) for s in labels)
-        px = int(min(px, px * 0.86 * cell_px / max(widest, 1.0), 0.55 * cell_px))
+        margin = 2 * TEXT_MARGIN                    # a TextItem's document adds this around the text
+        px = int(min(px, px * (0.9 * cell_px - margin) / max(widest, 1.0), 0.55 * cell_px))
         if px < 7:
             return
         font.setPixelSize(px)

@@ -255,3 +255,12 @@ def test_sums_over_channels_and_samples_show_their_subtotals():
     db_step = sm.path("db").stages[0].step(1)
     assert _subtotals(db_step.formula) == pytest.approx({f"n={n}": float(sm.r.dz[n, 1].sum()) for n in range(2)},
                                                        abs=0.006)
+
+
+def test_cells_print_numbers_in_at_most_six_characters():
+    """By hand: the exponent loses its leading zeros, so a small gradient fits its cell."""
+    from convviz.core.paths.common import short_number
+    assert short_number(0.0013) == "1.3e−3"
+    assert short_number(-0.0027) == "−2.7e−3"
+    assert short_number(123456.0) == "1.2e5"
+    assert short_number(0.25) == "0.25" and short_number(-3.5) == "−3.5" and short_number(2446.0) == "2446"

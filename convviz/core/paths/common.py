@@ -22,15 +22,17 @@ MAX_SHOWN_TERMS = 9
 
 
 def short_number(v: float) -> str:
-    """A number as the cells print it, at most about 5 characters: 0.25, −3.5, 2446, 1.2e+05, 3.1e−04."""
+    """A number as the cells print it, at most about 5 characters: 0.25, −3.5, 2446, 1.2e5, 3.1e−4."""
     if v == 0:
         return "0"
     a = abs(v)
     if 100 <= a < 99999.5:
         return f"{v:.0f}".replace("-", "−")
-    s = f"{v:.2f}" if 0.01 <= a < 100 else f"{v:.1e}"
-    if "." in s and "e" not in s:
-        s = s.rstrip("0").rstrip(".")
+    if 0.01 <= a < 100:
+        s = f"{v:.2f}".rstrip("0").rstrip(".")
+    else:
+        mantissa, exponent = f"{v:.1e}".split("e")
+        s = f"{mantissa}e{int(exponent)}"           # 3.1e-4, not 3.1e-04
     return s.replace("-", "−")
 
 
