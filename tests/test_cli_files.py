@@ -226,14 +226,28 @@ def test_a_stroke_is_on_disk_when_it_ends_not_after_a_timer(window, env):
     assert saved[0, 0, 0, 0] == 7.0 and saved[0, 0, 1, 1] == 9.0
 
 
-def test_a_parameter_edit_is_saved_at_once_on_another_thread(window, env, monkeypatch):
+def test_a_parameter_edit_is_saved_on_another_thread_once_edits_pause(window, env, monkeypatch, qtbot):
+    """Not while edits follow each other (the writer would hold up the GUI thread), but
+    AUTOSAVE_PAUSE_MS after the last one; a stroke's end is saved at once (test below)."""
+    from convviz.gui.document import AUTOSAVE_PAUSE_MS
     threads = []
     save = Scene.save
     monkeypatch.setattr(Scene, "save", lambda self, p: threads.append(threading.current_thread()) or save(self, p))
     window.doc.edit("stride", config={"stride": (2, 2)})
+    window.doc.edit("dilation", config={"dilation": (2, 2)})
     window.doc._autosaver.flush()
-    assert threads and threading.main_thread() not in threads
-    assert load_scene(env / "data" / "autosave.json").config.stride == (2, 2)
+    assert threads == []
+    qtbot.waitUntil(lambda: bool(threads), timeout=AUTOSAVE_PAUSE_MS + 2000)
+    window.doc._autosaver.flush()
+    assert len(threads) == 1 and threading.main_thread() not in threads
+    saved = load_scene(env / "data" / "autosave.json").config
+    assert saved.stride == (2, 2) and saved.dilation == (2, 2)
+
+
+def test_an_edit_not_yet_saved_is_saved_when_the_window_closes(window, env):
+    window.doc.edit("stride", config={"stride": (3, 3)})
+    window.close()
+    assert load_scene(env / "data" / "autosave.json").config.stride == (3, 3)
 
 
 def test_losing_focus_saves_the_step(window, env, qapp):
@@ -255,7 +269,7 @@ def test_a_damaged_autosave_is_kept_aside_and_never_stops_a_start(env, qtbot, co
     assert len(kept) == 1 and kept[0].read_text() == content
     assert "kept as " + kept[0].name in win.editors.problem_label.text()
     win.doc.edit("stride", config={"stride": (2, 2)})
-    win.doc._autosaver.flush()
+    win.doc.autosave(wait=True)
     assert load_scene(data / "autosave.json").config.stride == (2, 2)
 
 

@@ -112,6 +112,7 @@ class HistoryAction(QtGui.QAction):
 
 ASYNC_CELLS = 128 * 128       # inputs at least this big are computed off the GUI thread
 ASYNC_SECONDS = 0.05          # ... and so are scenes whose last computation took this long
+AUTOSAVE_PAUSE_MS = 300       # an edit is autosaved once edits pause this long
 
 
 class Document(QtCore.QObject):
@@ -141,6 +142,10 @@ class Document(QtCore.QObject):
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convviz-compute")
         self._job_done.connect(self._finish_job)
         self._autosaver: Autosaver | None = None
+        # an edit is saved once the edits pause: a writer thread busy beside a run of edits held
+        # Python's lock from the GUI thread (edits up to 20 ms); a stroke's end is saved at once
+        self._autosave_soon = QtCore.QTimer(self, singleShot=True, interval=AUTOSAVE_PAUSE_MS)
+        self._autosave_soon.timeout.connect(self.autosave)
         self.session.events.changed.connect(self._scene_changed)
         self.session.events.moved.connect(self._moved)
         self.session.history.events.changed.connect(self.history_changed.emit)
@@ -178,6 +183,9 @@ class Document(QtCore.QObject):
             time.sleep(0.002)
 
     def shutdown(self) -> None:
+        if self._autosave_soon.isActive():       # an edit not yet saved
+            self._autosave_soon.stop()
+            self.autosave(wait=True)
         self._worker.shutdown(wait=True, cancel_futures=True)
 
     def undo_action(self, parent) -> QtGui.QAction:
@@ -189,11 +197,13 @@ class Document(QtCore.QObject):
     # ------------------------------------------------------------ autosave
 
     def autosave_to(self, path) -> None:
-        """Write the scene to ``path`` after every edit, on a thread (a stroke when it ends)."""
+        """Write the scene to ``path`` on a thread: once edits pause for AUTOSAVE_PAUSE_MS, a
+        stroke the moment it ends, and when the application loses focus."""
         self._autosaver = Autosaver(path, self.autosave_failed.emit)
 
     def autosave(self, wait: bool = False) -> None:
         """Write the scene now (``wait``: until it is on disk); nothing without ``autosave_to``."""
+        self._autosave_soon.stop()
         if self._autosaver is None:
             return
         self._autosaver.request(self.scene)
@@ -224,6 +234,7 @@ class Document(QtCore.QObject):
 
     def end_stroke(self, text: str, *, config: dict | None = None, tensors: dict | None = None) -> bool:
         self.session.end_stroke(text, config=config, tensors=tensors)
+        self.autosave()                         # at once: a stroke is the work most worth keeping
         return self._ok
 
     def replace(self, text: str, scene: Scene, record: bool = True) -> bool:
@@ -239,7 +250,7 @@ class Document(QtCore.QObject):
     def _scene_changed(self, scene: Scene) -> None:
         self._ok = self._recompute()
         if not self.session.in_stroke:       # a stroke in progress is saved when it ends
-            self.autosave()
+            self._autosave_soon.start()
 
     def _moved(self, scene: Scene) -> None:
         if not self._showing:

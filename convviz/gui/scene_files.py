@@ -97,7 +97,7 @@ class SceneFiles:
         return self.save()
 
     def autosave(self):
-        """Write the autosave now and wait for it (the document saves after every edit, on a thread)."""
+        """Write the autosave now and wait for it (the document saves once edits pause, on a thread)."""
         self.doc.autosave(wait=True)
 
     def _add_recent(self, path):
