@@ -15,19 +15,18 @@ from PySide6 import QtWidgets
 
 from convviz.core.paths.model import StepModel
 from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
-from convviz.gui.stage_view import StageView, role_scales
+from convviz.gui.stage_view import StageView
 from convviz.gui.zero_marks import geometry_of
 
 
 def draw(stage: StageView, model: StepModel, path: str, position: int) -> float:
     p = model.path(path)
-    scales = role_scales(p)
-    stage.show_step(p, position, scales, geometry=geometry_of(model))
+    stage.show_step(p, position, geometry=geometry_of(model))
     QtWidgets.QApplication.processEvents()
     times = []
     for k in range(10):
         t0 = time.perf_counter()
-        stage.show_step(p, position + (k % 2), scales, geometry=geometry_of(model))
+        stage.show_step(p, position + (k % 2), geometry=geometry_of(model))
         QtWidgets.QApplication.processEvents()
         times.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(times)

@@ -52,17 +52,16 @@ def render_path(model, path: str, out, fmt: str = "png", width: int | None = Non
     from PySide6 import QtCore, QtWidgets
 
     from .gui.exporting import write_frames
-    from .gui.stage_view import StageView, role_scales
+    from .gui.stage_view import StageView
     from .gui.zero_marks import geometry_of
 
     steps = model.path(path)
-    scales = role_scales(steps)
     stage = StageView()
     stage.setAttribute(QtCore.Qt.WA_DontShowOnScreen)
     stage.set_lesson(title, text)
 
     def show(p: int) -> None:
-        stage.show_step(steps, p, scales, geometry=geometry_of(model))
+        stage.show_step(steps, p, geometry=geometry_of(model))
         QtWidgets.QApplication.processEvents()
     try:
         stage.show()

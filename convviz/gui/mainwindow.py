@@ -21,7 +21,7 @@ from .path_bar import PathBar
 from .player import StepPlayer
 from .predict_mode import PredictPanel
 from .scene_files import SceneFiles, dropped_kind
-from .stage_view import StageView, role_scales
+from .stage_view import StageView
 from .three_ways_panel import ThreeWaysDock
 from .zero_marks import geometry_of
 
@@ -34,7 +34,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.font_scale = 1.0
         self.presenting = False
         self._revealed, self._hidden_now = False, False
-        self._scales, self._scales_for, self._where = None, None, None
+        self._where = None
         self.setWindowTitle("convviz")
         self.setAcceptDrops(True)
         self.busy = BusyStatus(doc, self.statusBar(), self)
@@ -96,7 +96,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editors.show_scene(self.stage.plane)
         n = len(scene.blocks())
         self.editors.setWindowTitle(f"Editors: block {scene.selected + 1} of {n}" if n > 1 else "Editors")
-        self._scales = None
         if self.doc.model is not None:
             self.path_bar.set_available(self.doc.model.unavailable)
         self.busy.backend.setText(f"{describe(self.doc.backend)} · last recompute "
@@ -139,17 +138,13 @@ class MainWindow(QtWidgets.QMainWindow):
     def show_position(self):
         if self.doc.model is None:
             return
-        if self._scales_for != (id(self.doc.model), self.doc.path_name):
-            self._scales, self._scales_for = None, (id(self.doc.model), self.doc.path_name)
-        if self._scales is None:
-            self._scales = role_scales(self.doc.path())       # one scale per role: stepping never rescales
         self.path_bar.show_path(self.doc.path_name)
         where = (id(self.doc.model), self.doc.path_name, self.doc.position)
         if where != self._where:                             # a new step: its value starts hidden
             self._where, self._revealed = where, False
         self.hover.reset()
         bar = self.path_bar
-        step = self.stage.show_step(self.doc.path(), self.doc.position, self._scales, plane=bar.plane,
+        step = self.stage.show_step(self.doc.path(), self.doc.position, plane=bar.plane,
                                     follow=bar.follow.isChecked(), values=self.menus.values_action.isChecked(),
                                     colorblind=self.menus.cb_action.isChecked(), geometry=geometry_of(self.doc.model))
         bar.show_plane(self.stage.plane, self.stage.plane_ranges)

@@ -1,10 +1,10 @@
 """The stage: what one step of a path looks like, shared by the window and the headless export.
 
-    StageView.show_step(path, position, scales)
+    StageView.show_step(path, position)
 
 draws the problem box (over everything), the stage title, the lesson text, the stage's
 words, the formula with the live numbers, one TensorView heatmap per tensor of the step
-(one colour scale per role across the path: ``role_scales``) and the legend. It holds
+(one colour scale per role across the path: ``role_colours``, worked out once per path) and the legend. It holds
 no state of the scene: the caller passes the core's Path and position each time.
 """
 from __future__ import annotations
@@ -22,25 +22,19 @@ from .tensorview import TensorView
 from .zero_marks import plane_kinds
 
 
-def role_scales(path) -> dict[Role, float]:
-    """One colour scale per role across every stage of ``path``, so stepping never rescales."""
+def role_colours(path) -> tuple[dict[Role, float], frozenset[Role]]:
+    """One colour scale per role across every stage of ``path``, so stepping never rescales, and
+    the roles drawn on a signed (diverging) scale: signed by nature (gradients), or holding a
+    negative value on some stage (a Z, a tanh's A), so a tensor shown while it fills up never
+    switches colour map when its first negative value arrives."""
     scales: dict[Role, float] = {}
+    signed = set()
     for stage in path.stages:
         for s in stage.tensors:
             scales[s.role] = max(scales.get(s.role, 0.0), float(np.abs(s.data).max(initial=0.0)))
-    return scales
-
-
-def signed_roles(path) -> frozenset[Role]:
-    """The roles drawn on a signed (diverging) scale on every step of ``path``: signed by nature
-    (gradients), or holding a negative value on some stage (a Z, a tanh's A), so a tensor shown
-    while it fills up never switches colour map when its first negative value arrives."""
-    out = set()
-    for stage in path.stages:
-        for s in stage.tensors:
-            if s.role not in out and s.signed:
-                out.add(s.role)
-    return frozenset(out)
+            if s.role not in signed and s.signed:
+                signed.add(s.role)
+    return scales, frozenset(signed)
 
 
 def _is_kernel(shown) -> bool:
@@ -176,7 +170,7 @@ class StageView(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ the step
 
-    def show_step(self, path, position: int, scales: dict[Role, float], *, plane: tuple[int, int] = (0, 0),
+    def show_step(self, path, position: int, *, plane: tuple[int, int] = (0, 0),
                   follow: bool = True, values: bool = True, colorblind: bool = False, geometry=None):
         """Draw ``position`` of ``path`` (a core Path); returns its Step, None at a stage's overview.
 
@@ -186,8 +180,9 @@ class StageView(QtWidgets.QWidget):
         ``geometry`` (spec, x_hw, out_hw; ``zero_marks.geometry_of``) marks what each zero is.
         """
         self.geometry = geometry
-        if getattr(self, "_signed_for", None) is not path:
-            self._signed_for, self._signed = path, signed_roles(path)
+        if getattr(self, "_colours_for", None) is not path:
+            self._colours_for, (self._scales, self._signed) = path, role_colours(path)
+        scales = self._scales
         si, k = path.position(position)
         stage = path.stages[si]
         step = stage.step(k) if k is not None else None

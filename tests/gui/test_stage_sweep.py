@@ -9,9 +9,9 @@ from PySide6 import QtCore
 
 from convviz.core import lessons
 from convviz.core.paths.model import StepModel
-from convviz.core.pipeline import BlockConfig, Pipeline, Tensors
+from convviz.core.pipeline import BlockConfig, Tensors
 from convviz.core.scene import Scene, load_scene
-from convviz.gui.stage_view import StageView, role_scales
+from convviz.gui.stage_view import StageView
 from convviz.gui.tensorview import plane_of
 from convviz.gui.zero_marks import geometry_of
 from tests.core.test_path_sweep import direct
@@ -84,17 +84,16 @@ def test_every_position_of_every_path_draws(qtbot, name):
     geometry = geometry_of(model)
     for pname in model.available():
         path = model.path(pname)
-        scales = role_scales(path)
         n = path.n_positions
         # every position of a small path; a big one (a lesson's 16×16 planes) every stage's ends and a stride
         positions = range(n) if n <= 400 else sorted({0, n - 1} | set(range(0, n, max(1, n // 80))) | {
             sum(max(1, s.n_steps) for s in path.stages[:i]) + d for i in range(len(path.stages)) for d in (0, -1)
             if 0 <= sum(max(1, s.n_steps) for s in path.stages[:i]) + d < n})
         for pos in positions:
-            step = stage.show_step(path, pos, scales, geometry=geometry)
+            step = stage.show_step(path, pos, geometry=geometry)
             _check_outlines(stage, step)
             lo_n, lo_c = stage.plane_ranges                 # the last sample and channel, not followed
-            step = stage.show_step(path, pos, scales, plane=(lo_n - 1, lo_c - 1), follow=False, geometry=geometry)
+            step = stage.show_step(path, pos, plane=(lo_n - 1, lo_c - 1), follow=False, geometry=geometry)
             _check_outlines(stage, step)
 
 
