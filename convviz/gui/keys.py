@@ -40,22 +40,22 @@ def is_text_entry(widget: QtWidgets.QWidget | None) -> bool:
     return False
 
 
-def _spin_box(widget) -> QtWidgets.QAbstractSpinBox | None:
-    """The spin box ``widget`` is, or whose line edit it is."""
-    if isinstance(widget, QtWidgets.QAbstractSpinBox):
+def _owner(widget, kinds):
+    """``widget`` if it is one of ``kinds``, or the one of ``kinds`` whose inner line edit it is."""
+    if isinstance(widget, kinds):
         return widget
-    if isinstance(widget, QtWidgets.QLineEdit) and isinstance(widget.parentWidget(), QtWidgets.QAbstractSpinBox):
+    if isinstance(widget, QtWidgets.QLineEdit) and isinstance(widget.parentWidget(), kinds):
         return widget.parentWidget()
     return None
 
 
+def _spin_box(widget) -> QtWidgets.QAbstractSpinBox | None:
+    return _owner(widget, QtWidgets.QAbstractSpinBox)
+
+
 def _guarded(obj) -> QtWidgets.QWidget | None:
     """The spin box or combo box an event goes to (or the spin box of its inner line edit)."""
-    if isinstance(obj, WHEEL_GUARDED):
-        return obj
-    if isinstance(obj, QtWidgets.QLineEdit) and isinstance(obj.parentWidget(), WHEEL_GUARDED):
-        return obj.parentWidget()
-    return None
+    return _owner(obj, WHEEL_GUARDED)
 
 
 class ClassroomKeys(QtCore.QObject):
